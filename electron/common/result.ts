@@ -1,0 +1,22 @@
+// What crosses a process boundary (IPC, the CLI's --json): values, never thrown errors.
+
+export interface SerializedError {
+  /** SCREAMING_SNAKE code, one of ErrorCode in core/errors.ts. */
+  readonly code: string
+  /** One sentence, safe to show to the user. */
+  readonly message: string
+  /** What the user should do next, when there is something to do. */
+  readonly hint?: string
+  /** The config field or input the error is about (`regions[0].id`), when there is one. */
+  readonly field?: string
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedError }
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value }
+}
+
+export function err<T = never>(error: SerializedError): Result<T> {
+  return { ok: false, error }
+}
