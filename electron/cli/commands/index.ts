@@ -1,0 +1,4 @@
+import type { Command } from '../run.js'
+
+/** Every command of the CLI contract (DESIGN.md), in the order `help` lists them. */
+export const commands: readonly Command[] = []
