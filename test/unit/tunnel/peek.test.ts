@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isBridgeError } from '../../../electron/core/errors.js'
 import { peekUntil } from '../../../electron/core/tunnel/peek.js'
-import { duplexPair } from '../../helpers/duplex-pair.js'
+import { duplexPair } from './duplex-pair.js'
 
 /** Done when the buffer holds a line feed: returns the text up to it. */
 const untilNewline = (buf: Buffer): string | 'need-more' => {

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { describe, expect, it, vi } from 'vitest'
 import { splice } from '../../../electron/core/tunnel/splice.js'
-import { duplexPair } from '../../helpers/duplex-pair.js'
+import { duplexPair } from './duplex-pair.js'
 
 /** client app ⇄ [clientSide | splice | upstreamSide] ⇄ server app */
 function setup(options: Parameters<typeof splice>[2] = {}, highWaterMark?: number) {
