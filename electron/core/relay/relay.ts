@@ -293,24 +293,26 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       const socket = netConnect({ host: address, port, allowHalfOpen: true, noDelay: true })
       track(socket)
       conn.upstream = socket
-      const done = (ok: boolean, error?: unknown): void => {
+      let settled = false
+      const done = (error?: unknown): void => {
+        if (settled) return
+        settled = true
         clearTimeout(timer)
         socket.off('connect', onconnect)
         socket.off('close', onclose)
-        if (ok) return resolve(socket)
-        if (error !== undefined) logger.debug(`[relay] ${conn.peer} dial ${address}:${port} failed: ${errnoCode(error) ?? String(error)}`)
+        if (error === undefined) return resolve(socket)
+        logger.debug(`[relay] ${conn.peer} dial ${address}:${port} failed: ${errnoCode(error) ?? String(error)}`)
         socket.destroy()
         if (conn.upstream === socket) conn.upstream = undefined
         resolve(undefined)
       }
-      const onconnect = (): void => done(true)
-      const onclose = (): void => done(false, new Error('closed'))
-      socket.on('error', (error) => {
-        if (socket.connecting) done(false, error)
-      })
+      const onconnect = (): void => done()
+      const onclose = (): void => done(new Error('closed while connecting'))
+      // Stays attached: after the connect, splice reports errors; a late one must not be uncaught.
+      socket.on('error', (error) => done(error))
       socket.once('connect', onconnect)
       socket.once('close', onclose)
-      const timer = setTimeout(() => done(false, new Error('connect timeout')), timeoutMs)
+      const timer = setTimeout(() => done(new Error('connect timeout')), timeoutMs)
     })
 
   /** Sends `reply` (if any) and closes: the client's remaining bytes are read and dropped so no RST eats the reply. */

@@ -54,6 +54,8 @@ const testLookup: RelayLookup = async (name) => {
       return [v4(tlsOriginAddress)]
     case bucket:
       return [v4(httpOriginAddress)]
+    case 'dead.cn-beijing.aliyuncs.com':
+      return [v4(deadAddress)]
     case 'fallback.cn-beijing.aliyuncs.com':
       return [v4(deadAddress), v4(tlsOriginAddress)]
     case 'rebind.cn-beijing.aliyuncs.com':
@@ -169,6 +171,17 @@ describe('relay: forwarding', () => {
     const outcome = await tlsGet(sniPort(), 'fallback.cn-beijing.aliyuncs.com', cert.cert)
     expect(outcome.error).toBeUndefined()
     expect(outcome.status).toBe(200)
+    expect(log.lines).toContain(`[relay] 127.0.0.1:${outcome.localPort} dial ${deadAddress}:443 failed: ECONNREFUSED`)
+  })
+
+  it('answers an allowed name whose origin is down with a TLS internal_error alert and counts it', async () => {
+    const before = relay.stats()
+    const outcome = await tlsGet(sniPort(), 'dead.cn-beijing.aliyuncs.com', cert.cert)
+    expect(outcome.error?.code).toBe('ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR')
+    const after = relay.stats()
+    expect(after.upstreamFailures).toBe(before.upstreamFailures + 1)
+    expect(after.forwarded).toBe(before.forwarded)
+    expect(log.lines).toContain(`[relay] upstream 127.0.0.1:${outcome.localPort} dead.cn-beijing.aliyuncs.com unreachable on port 443`)
   })
 
   it('routes plain HTTP by Host to <host>:80 and replays the request head unchanged', async () => {
