@@ -64,3 +64,21 @@ export interface SessionController {
   revertStaleLease(): Promise<void>
   dispose(): Promise<void>
 }
+
+/** What the controller knows of its own tunnel, fed to the state derivation together with the probe results. */
+export interface TunnelHealth {
+  readonly kind: 'stopped' | 'starting' | 'running' | 'failed'
+  /** ssh mode: the shared SSH connection; other modes: undefined. */
+  readonly upstream?: 'connecting' | 'connected' | 'reconnecting' | 'failed'
+  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string }
+}
+
+/** Runs the probes (doctor's checks) periodically while a session is up; the controller owns its lifetime. */
+export interface HealthMonitor {
+  /** Start probing: at once, then periodically (backing off while failing). */
+  start(): void
+  /** Probe again now (after a config or hosts change), resolving with the fresh results. */
+  runNow(): Promise<readonly CheckResult[]>
+  onDidChangeChecks(listener: (checks: readonly CheckResult[]) => void): Disposable
+  stop(): void
+}
