@@ -243,5 +243,5 @@ describe('hostEntriesForConfig: merging and order', () => {
       ),
       { numRuns: 200 },
     )
-  })
+  }, 60_000)
 })

@@ -83,11 +83,11 @@ describe('validateHostName', () => {
         expect(name.length).toBeLessThanOrEqual(253)
         expect(name.split('.').every((label) => label.length >= 1 && label.length <= 63)).toBe(true)
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     )
     // the property must have been exercised on accepted names, not only on refusals
     expect(accepted).toBeGreaterThan(100)
-  })
+  }, 60_000)
 
   it('property: every RFC 1123 name with a non-numeric last label is accepted', () => {
     const label = fc.stringMatching(/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/)
@@ -99,5 +99,5 @@ describe('validateHostName', () => {
       }),
       { numRuns: 500 },
     )
-  })
+  }, 60_000)
 })
