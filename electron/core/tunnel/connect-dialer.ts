@@ -107,7 +107,8 @@ export function createConnectDialer(options: ConnectDialerOptions): Dialer {
             hint: 'Check that tunnel.host and tunnel.port point at an HTTP CONNECT proxy (mode connect).',
           })
         }
-        if (head.status === 407) {
+        // 407 is the rule; tinyproxy answers 401 when the credentials it got are wrong.
+        if (head.status === 407 || head.status === 401) {
           throw new BridgeError(
             'UPSTREAM_AUTH_REQUIRED',
             authorization === undefined

@@ -60,6 +60,7 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket | TLSSock
       socket.off('close', onclose)
       const secure = tlsConnect({
         socket: raw,
+        host: options.host, // the name (or address) the certificate is checked against
         ...(isIP(options.host) === 0 ? { servername: options.host } : {}),
         ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
         ALPNProtocols: ['http/1.1'],

@@ -57,8 +57,8 @@ export interface Certs {
   readonly fingerprint256: string
 }
 
-/** A throw-away CA and a server certificate for `names`, made with the openssl CLI. */
-export async function makeCerts(names: readonly string[]): Promise<Certs> {
+/** A throw-away CA and a server certificate for `names` (and IP addresses `ips`), made with the openssl CLI. */
+export async function makeCerts(names: readonly string[], ips: readonly string[] = []): Promise<Certs> {
   const openssl = which('openssl')
   const dir = await mkdtemp(join(tmpdir(), 'acrb-tunnel-certs-'))
   const p = (file: string): string => join(dir, file)
@@ -66,7 +66,7 @@ export async function makeCerts(names: readonly string[]): Promise<Certs> {
     '-subj', '/CN=acr-bridge test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')])
   await run(openssl, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
     '-subj', `/CN=${names[0]}`, '-keyout', p('server.key'), '-out', p('server.csr')])
-  await writeFile(p('ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\n`)
+  await writeFile(p('ext.cnf'), `subjectAltName=${[...names.map((n) => `DNS:${n}`), ...ips.map((ip) => `IP:${ip}`)].join(',')}\nextendedKeyUsage=serverAuth\n`)
   await run(openssl, ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
     '-days', '2', '-extfile', p('ext.cnf'), '-out', p('server.pem')])
   const certPem = await readFile(p('server.pem'), 'utf8')
