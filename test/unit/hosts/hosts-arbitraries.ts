@@ -44,7 +44,7 @@ function section(encoding: HostsEncoding): fc.Arbitrary<string[]> {
     fc.array(mappingLine(encoding), { maxLength: 2 }).map((lines) => ['# BEGIN ANSIBLE MANAGED BLOCK', ...lines, '# END ANSIBLE MANAGED BLOCK']),
     fc.array(mappingLine(encoding), { maxLength: 2 }).map((lines) => ['# profile.on dev', ...lines, '# end']),
     // Unclosed sections are ordinary comments (except SwitchHosts', which runs to the end of the file).
-    fc.constant(['# Added by Docker Desktop']),
+    fc.constant<string[]>(['# Added by Docker Desktop']),
     fc.array(mappingLine(encoding), { maxLength: 2 }).map((lines) => ['# --- SWITCHHOSTS_CONTENT_START ---', ...lines]),
   )
 }
