@@ -2,6 +2,8 @@ import type { CheckResult, SessionState } from '../../common/status.js'
 import type { HostEntry } from '../catalog/types.js'
 import type { Config } from '../config/types.js'
 import type { Disposable } from '../disposable.js'
+import type { Logger } from '../logger.js'
+import type { Dialer } from '../tunnel/types.js'
 
 /** What `previewHosts` shows before Apply: the exact block and what it would change. */
 export interface HostsPreview {
@@ -81,4 +83,23 @@ export interface HealthMonitor {
   runNow(): Promise<readonly CheckResult[]>
   onDidChangeChecks(listener: (checks: readonly CheckResult[]) => void): Disposable
   stop(): void
+}
+
+/**
+ * What the controller hands to `createHealthMonitor` when a session starts (and again after a config change).
+ * The monitor owns nothing here: the controller closes the dialer and stops the monitor.
+ */
+export interface HealthMonitorContext {
+  /** The config with its secrets resolved. */
+  readonly config: Config
+  /** The active set: the names the hosts block maps and the tunnel serves, in order. */
+  readonly entries: readonly HostEntry[]
+  /** The session's own dialer (in ssh mode the shared SSH connection): probe through it; do not close it. */
+  readonly dialer: Dialer
+  /** The hosts file the session writes (the OS one or `--hosts-file`). */
+  readonly hostsPath: string
+  /** Where the tunnel listens: the bound address and ports. */
+  readonly listen: { readonly address: string; readonly port: number; readonly httpPort?: number; readonly proxyPort?: number }
+  readonly logger: Logger
+  readonly now: () => Date
 }
