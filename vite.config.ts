@@ -34,6 +34,12 @@ export default defineConfig(({ mode }) => {
         { extends: true, test: { name: 'unit', root, include: ['test/unit/**/*.test.{ts,tsx}'], environment: 'node' } },
         { extends: true, test: { name: 'renderer', root, include: ['test/renderer/**/*.test.{ts,tsx}'], environment: 'jsdom' } },
         {
+          // The Electron glue with the `electron` module replaced (the binary is never needed): this project only.
+          extends: true,
+          resolve: { alias: { electron: fileURLToPath(new URL('./test/fakes/electron.ts', import.meta.url)) } },
+          test: { name: 'electron', root, include: ['test/electron/**/*.test.ts'], environment: 'node' },
+        },
+        {
           extends: true,
           test: {
             name: 'integration', root, include: ['test/integration/**/*.test.ts'], environment: 'node',
