@@ -59,7 +59,9 @@ function posixInstall(platform: 'linux' | 'darwin', step: InstallFileStep): stri
   const syncDir = platform === 'linux' ? 'sync -- "$dir"' : 'sync'
   return [
     '# install-file: replace the target with the candidate, keeping owner and mode',
-    `target=$(cat -- ${shQuote(step.targetPathFile)})`,
+    // The trailing x keeps line breaks at the end of the path, which $(…) would strip.
+    `target=$(cat -- ${shQuote(step.targetPathFile)}; echo x)`,
+    'target=${target%x}',
     'case "$target" in',
     '  /*) ;;',
     "  *) echo 'acr-bridge: the target path is not absolute' >&2; exit 64 ;;",

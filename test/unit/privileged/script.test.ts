@@ -141,6 +141,16 @@ describe('the POSIX script, run for real on temp files', () => {
     expect((await fs.readdir(targetDir)).sort()).toEqual(['hosts'])
   })
 
+  it('handles a target name that ends with a line break (command substitution would strip it)', async () => {
+    const target = join(dir, 'hosts\n\n')
+    await fs.writeFile(target, 'old\n')
+    await fs.writeFile(join(dir, 'hosts'), 'not me\n')
+    const result = await run(await stage(target, 'old\n', 'new\n'))
+    expect(result.code).toBe(0)
+    expect(await fs.readFile(target, 'utf8')).toBe('new\n')
+    expect(await fs.readFile(join(dir, 'hosts'), 'utf8')).toBe('not me\n')
+  })
+
   it('changes nothing and exits 75 when the target no longer holds the expected bytes', async () => {
     const target = join(dir, 'hosts')
     await fs.writeFile(target, 'someone else wrote this\n')

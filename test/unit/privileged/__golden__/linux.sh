@@ -6,7 +6,8 @@ tmp=
 trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
 
 # install-file: replace the target with the candidate, keeping owner and mode
-target=$(cat -- '/home/dev/.config/ACR Bridge/elevate-AbC123/target-path')
+target=$(cat -- '/home/dev/.config/ACR Bridge/elevate-AbC123/target-path'; echo x)
+target=${target%x}
 case "$target" in
   /*) ;;
   *) echo 'acr-bridge: the target path is not absolute' >&2; exit 64 ;;
