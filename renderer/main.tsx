@@ -1,10 +1,13 @@
+// Entry of the window: the only module with side effects. Everything else is composed in app.tsx.
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-
-function App() {
-  return <main><h1>ACR Bridge</h1></main>
-}
+import { App } from './app.js'
+import './styles.css'
 
 const root = document.getElementById('root')
 if (root === null) throw new Error('index.html has no #root element')
-createRoot(root).render(<StrictMode><App /></StrictMode>)
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+)
