@@ -102,7 +102,8 @@ export type ProfileExportResult =
 
 /**
  * `profile:import`: an open dialog, then the file is validated by the core's config schema. The config is
- * returned for review; it is NOT saved (the window calls `config:set` to keep it).
+ * returned for review; it is NOT saved (the window calls `config:set` to keep it). Secrets written in the file
+ * (headless configs may hold them) are kept, so `config:set` stores them encrypted.
  */
 export type ProfileImportResult =
   | { readonly imported: true; readonly path: string; readonly config: Config }

@@ -19,6 +19,8 @@ import { defaultEndpointsFor, regions, endpointKinds } from '../core/catalog/ind
 import { parseConfig } from '../core/config/schema.js'
 import { resolveSecrets } from '../core/config/secrets.js'
 import { defaultDataDir, toPlatform } from '../core/paths.js'
+import { createSudoPromptElevator } from '../core/privileged/sudo-prompt-elevator.js'
+import type { Elevator } from '../core/privileged/types.js'
 import type { SessionController } from '../core/session/types.js'
 import { createApp, type BridgeApp } from './app.js'
 import type { ElectronSurface } from './electron-surface.js'
@@ -52,26 +54,21 @@ const electron: ElectronSurface = {
 /**
  * The session controller, with the sudo-prompt elevator and the app's data folder.
  *
- * TODO(controller): electron/core/session/controller.ts and electron/core/privileged/sudo-prompt-elevator.ts do not
- * exist yet. When they land, replace the body of this function with:
- *
+ * TODO(controller): electron/core/session/controller.ts does not exist yet. When it lands, add
  *   import { createSessionController } from '../core/session/controller.js'
- *   import { createSudoPromptElevator } from '../core/privileged/sudo-prompt-elevator.js'
- *   return createSessionController({
- *     elevator: createSudoPromptElevator(),
- *     dataDir: app.getPath('userData'),
- *     platform: toPlatform(process.platform),
- *     logger,
- *     // Persistence stays with main's settings store (config.json without secrets + safeStorage); the controller
- *     // must not write the config itself, or secrets would reach plain JSON.
- *   })
+ * and replace the `throw` below with
+ *   return createSessionController({ elevator, dataDir: app.getPath('userData'), platform: toPlatform(process.platform), logger })
+ * (whatever its options are named). Persistence stays with main's settings store (config.json without secrets, the
+ * secrets in safeStorage): the controller must not write the config file itself, or secrets would reach plain JSON.
  */
-function createController(logger: BridgeApp['logger']): SessionController {
+function createController(elevator: Elevator, logger: BridgeApp['logger']): SessionController {
+  void elevator
   void logger
   throw new Error('The session controller is not wired yet (electron/main/index.ts createController).')
 }
 
-const lazyController = lazySessionController(() => createController(bridge.logger))
+const elevator = createSudoPromptElevator()
+const lazyController = lazySessionController(() => createController(elevator, bridge.logger))
 
 const bridge = createApp({
   electron,

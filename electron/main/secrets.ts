@@ -1,6 +1,7 @@
 // Which config fields are secrets, and moving them out of / back into a Config. Pure.
 
 import type { SecretName } from '../common/ipc-contract.js'
+import { stripSecrets } from '../core/config/secrets.js'
 import type { Config } from '../core/config/types.js'
 
 export type SecretValues = Partial<Record<SecretName, string>>
@@ -44,7 +45,7 @@ export function splitSecrets(config: Config): { readonly config: Config; readonl
 
 /** The config without secrets (what the window and an exported profile get). */
 export function withoutSecrets(config: Config): Config {
-  return splitSecrets(config).config
+  return stripSecrets(config)
 }
 
 /** Puts stored secrets back where their section exists (a passphrase without an `ssh` section has nowhere to go). */
