@@ -1,0 +1,604 @@
+// The session controller: the one owner of a session's lifetime (lock → dialer → tunnel → system changes → probes)
+// and of its state, which deriveSessionState decides from what the controller sees. The tray, the window (through
+// IPC) and `acr-bridge up` all drive this object.
+//
+// Without a HealthMonitor (createHealthMonitor absent) the controller reports the checks it knows itself: one
+// `listener` check per name once the listeners are bound. So the state goes starting → healthy when the tunnel is
+// up, and in ssh mode follows the shared SSH connection (reconnecting → degraded, failed → down); it says nothing
+// about the ECS's reachability in sni/connect mode or about the registry behind it. That is the probes' job.
+
+import { readFile } from 'node:fs/promises'
+import type { CheckResult, NameTraffic, SessionState } from '../../common/status.js'
+import { hostEntriesForConfig } from '../catalog/host-entries.js'
+import type { HostEntry } from '../catalog/types.js'
+import { parseConfig } from '../config/schema.js'
+import { resolveSecrets } from '../config/secrets.js'
+import type { Config } from '../config/types.js'
+import { Emitter, type Disposable } from '../disposable.js'
+import { BridgeError, errnoCode, isBridgeError, serializeError } from '../errors.js'
+import { planHostsBytes } from '../hosts/hosts-plan.js'
+import { nullLogger, type Logger } from '../logger.js'
+import { defaultHostsPath, type Platform } from '../paths.js'
+import { createPrivilegedWriter } from '../privileged/privileged-writer.js'
+import type { Elevator, PrivilegedWriter } from '../privileged/types.js'
+import { startTunnel as startTunnelDefault, type StartTunnelOptions, type Tunnel, type TunnelStats } from '../tunnel/tunnel.js'
+import { formatHostPort } from '../tunnel/listen.js'
+import type { SshConnectionState } from '../tunnel/ssh-dialer.js'
+import type { Dialer } from '../tunnel/types.js'
+import { createDialerForConfig, isSshDialer } from './create-dialer.js'
+import { deriveSessionState } from './derive-state.js'
+import { describeRoutes, type NameRoute } from './routes.js'
+import { acquireSessionLock, alreadyRunning, liveSessionLock, osProcessProbe, type ProcessProbe, type SessionLock } from './session-lock.js'
+import { createSystemChanges } from './system-changes.js'
+import type {
+  DiscoveryRequest,
+  DiscoveryResult,
+  HealthMonitor,
+  HealthMonitorContext,
+  HostsPreview,
+  SessionController,
+  StaleLease,
+  TunnelHealth,
+} from './types.js'
+
+/** What discovery gets from the controller: the session's dialer when one runs, else one built for the call. */
+export interface DiscoveryContext {
+  readonly config: Config
+  readonly entries: readonly HostEntry[]
+  readonly dialer: Dialer
+  readonly logger: Logger
+}
+
+export interface SessionControllerDeps {
+  /** The saved config (validated here; secrets may be left out and come from `env`). */
+  readonly config: Config
+  /** Persists a config setConfig accepted (the app's settings store; absent: in memory only, as for `up`). */
+  readonly saveConfig?: (config: Config) => Promise<void>
+  /** The hosts file to manage; default the OS one (defaultHostsPath). */
+  readonly hostsPath?: string
+  /** The app's data folder: the session lock, the hosts backup and write journal. */
+  readonly dataDir: string
+  readonly platform: Platform
+  /** Secrets (resolveSecrets) and SSH_AUTH_SOCK come from here. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** `~` in config paths expands to this. */
+  readonly homeDir: string
+  /** Used when this process may not write the hosts file itself (one prompt per apply or revert). */
+  readonly elevator: Elevator
+  readonly logger?: Logger
+  readonly now?: () => Date
+  readonly createHealthMonitor?: (context: HealthMonitorContext) => HealthMonitor
+  readonly discover?: (context: DiscoveryContext, request: DiscoveryRequest) => Promise<DiscoveryResult>
+  /** How long disconnect lets forwarded connections finish before cutting them (default 5000 ms). */
+  readonly drainMs?: number
+  /** Traffic counters reach state.traffic at most this often while bytes flow (default 1000 ms). */
+  readonly statsIntervalMs?: number
+  /** ssh mode: connect() waits this long for the SSH connection (default 20000 ms). */
+  readonly upstreamConnectTimeoutMs?: number
+  /** Flush the OS resolver cache after writing the hosts file; default: when hostsPath is the OS hosts file. */
+  readonly flushResolverCache?: boolean
+  // Seams for tests and for issue 6's platform work; the defaults are the real parts.
+  readonly writer?: PrivilegedWriter
+  readonly createDialer?: (config: Config) => Promise<Dialer>
+  readonly startTunnel?: (options: StartTunnelOptions) => Promise<Tunnel>
+  readonly processProbe?: ProcessProbe
+  /** Linux: net.ipv4.ip_unprivileged_port_start of this network namespace, for the PORT_NEEDS_PRIVILEGE hint. */
+  readonly unprivilegedPortStart?: () => Promise<number | undefined>
+}
+
+/** The controller plus what only a local caller (the CLI) needs: where names go, and the tunnel's counters. */
+export interface LocalSessionController extends SessionController {
+  readonly hostsPath: string
+  /** The routes of the running session (or of the current config when none runs). */
+  routes(): NameRoute[]
+  /** The running tunnel's counters, refusals included; after a session ended, its final counters; else undefined. */
+  tunnelStats(): TunnelStats | undefined
+}
+
+interface Session {
+  config: Config
+  entries: readonly HostEntry[]
+  dialer: Dialer
+  tunnel: Tunnel
+  readonly lock: SessionLock
+  monitor: HealthMonitor | undefined
+  subscriptions: Disposable[]
+}
+
+const defaultDrainMs = 5000
+
+export function createSessionController(deps: SessionControllerDeps): LocalSessionController {
+  const logger = deps.logger ?? nullLogger
+  const now = deps.now ?? (() => new Date())
+  const osHostsPath = defaultHostsPath(deps.platform, deps.env as NodeJS.ProcessEnv)
+  const hostsPath = deps.hostsPath ?? osHostsPath
+  const drainMs = deps.drainMs ?? defaultDrainMs
+  const probe = deps.processProbe ?? osProcessProbe
+  const writer = deps.writer ?? createPrivilegedWriter({ dataDir: deps.dataDir, platform: deps.platform, elevator: deps.elevator, logger })
+  const system = createSystemChanges({
+    hostsPath,
+    dataDir: deps.dataDir,
+    platform: deps.platform,
+    writer,
+    logger,
+    flushResolverCache: deps.flushResolverCache ?? hostsPath === osHostsPath,
+  })
+  const createDialer = deps.createDialer ?? ((config: Config) => createDialerForConfig(config, { env: deps.env, homeDir: deps.homeDir, logger }))
+  const startTunnel = deps.startTunnel ?? startTunnelDefault
+  const portStart = deps.unprivilegedPortStart ?? (deps.platform === 'linux' ? readUnprivilegedPortStart : async () => undefined)
+
+  let config = parseConfig(deps.config)
+  let session: Session | undefined
+  let tunnelKind: TunnelHealth['kind'] = 'stopped'
+  let tunnelError: TunnelHealth['error']
+  let upstream: TunnelHealth['upstream']
+  let checks: readonly CheckResult[] = []
+  let traffic: readonly NameTraffic[] = []
+  let entries: readonly HostEntry[] = []
+  let lastStats: TunnelStats | undefined
+  let disposed = false
+  const stateEmitter = new Emitter<SessionState>()
+  let state = derive(undefined)
+  let queue: Promise<unknown> = Promise.resolve()
+
+  function derive(previous: SessionState | undefined): SessionState {
+    const tunnel: TunnelHealth = {
+      kind: tunnelKind,
+      ...(upstream === undefined ? {} : { upstream }),
+      ...(tunnelError === undefined ? {} : { error: tunnelError }),
+    }
+    return deriveSessionState(previous, { tunnel, checks, entries, traffic, now: now() })
+  }
+
+  function update(): void {
+    const next = derive(state)
+    if (JSON.stringify(next) === JSON.stringify(state)) return
+    state = next
+    stateEmitter.fire(state)
+  }
+
+  /** Runs operations that change the session one at a time, in call order. */
+  function serialize<T>(operation: () => Promise<T>): Promise<T> {
+    if (disposed) return Promise.reject(new Error('The session controller has been disposed.'))
+    const run = queue.then(operation, operation)
+    queue = run.catch(() => undefined)
+    return run
+  }
+
+  function resolvedConfig(source: Config): Config {
+    return parseConfig(resolveSecrets(source, deps.env))
+  }
+
+  function ownChecks(list: readonly HostEntry[], tunnel: Tunnel): CheckResult[] {
+    const { address, port, httpPort } = tunnel.addresses
+    return list.map((entry) => {
+      const where = entry.ports.map((p) => formatHostPort(address, p === 80 ? (httpPort ?? 80) : port)).join(' and ')
+      return { name: entry.name, hop: 'listener', ok: true, reason: `The tunnel listens on ${where}.` }
+    })
+  }
+
+  function watchUpstream(dialer: Dialer): Disposable | undefined {
+    if (!isSshDialer(dialer)) {
+      upstream = undefined
+      return undefined
+    }
+    const apply = (ssh: SshConnectionState): void => {
+      switch (ssh.kind) {
+        case 'idle':
+        case 'connecting':
+          upstream = 'connecting'
+          break
+        case 'connected':
+          upstream = 'connected'
+          if (tunnelKind === 'running') tunnelError = undefined
+          break
+        case 'reconnecting':
+          upstream = 'reconnecting'
+          break
+        case 'failed':
+          upstream = 'failed'
+          if (tunnelKind === 'running') tunnelError = serializeError(ssh.error)
+          break
+        case 'closed':
+          return
+      }
+      update()
+    }
+    apply(dialer.state)
+    return dialer.onDidChangeState(apply)
+  }
+
+  async function openUpstream(resolved: Config): Promise<{ dialer: Dialer; watch: Disposable | undefined }> {
+    const dialer = await createDialer(resolved)
+    const watch = watchUpstream(dialer)
+    if (isSshDialer(dialer)) {
+      try {
+        await dialer.connect({ timeoutMs: deps.upstreamConnectTimeoutMs ?? 20_000 })
+      } catch (error) {
+        watch?.dispose()
+        await dialer.close().catch((closeError: unknown) => logger.warn('[session] closing the dialer failed', closeError))
+        throw error
+      }
+    }
+    return { dialer, watch }
+  }
+
+  async function bind(resolved: Config, list: readonly HostEntry[], dialer: Dialer): Promise<Tunnel> {
+    try {
+      return await startTunnel({
+        listen: resolved.listen,
+        names: list,
+        dialer,
+        logger,
+        ...(deps.statsIntervalMs === undefined ? {} : { statsIntervalMs: deps.statsIntervalMs }),
+      })
+    } catch (error) {
+      if (isBridgeError(error, 'PORT_NEEDS_PRIVILEGE')) throw await privilegeError(error, resolved)
+      throw error
+    }
+  }
+
+  async function privilegeError(error: BridgeError, resolved: Config): Promise<BridgeError> {
+    const limit = await portStart().catch(() => undefined)
+    if (limit === undefined) return error
+    const lowest = Math.min(resolved.listen.port, resolved.listen.httpPort ?? resolved.listen.port)
+    return new BridgeError('PORT_NEEDS_PRIVILEGE', `${error.message.replace(/\.$/, '')}: ports below ${limit} are privileged here.`, {
+      hint:
+        `Run acr-bridge as root (sudo), or let ordinary users bind from port ${lowest} on: ` +
+        `sudo sysctl -w net.ipv4.ip_unprivileged_port_start=${lowest}`,
+      ...(error.field === undefined ? {} : { field: error.field }),
+      cause: error,
+    })
+  }
+
+  /** Starts probing the session (or, without a monitor, reports the listener checks the controller knows). */
+  function startMonitor(current: Session): void {
+    current.monitor?.stop()
+    current.monitor = undefined
+    if (deps.createHealthMonitor === undefined) {
+      checks = ownChecks(current.entries, current.tunnel)
+      return
+    }
+    checks = []
+    const monitor = deps.createHealthMonitor({
+      config: current.config,
+      entries: current.entries,
+      dialer: current.dialer,
+      hostsPath,
+      listen: current.tunnel.addresses,
+      logger,
+      now,
+    })
+    current.monitor = monitor
+    current.subscriptions.push(
+      monitor.onDidChangeChecks((results) => {
+        if (session?.monitor !== monitor) return
+        checks = results
+        update()
+      }),
+    )
+    monitor.start()
+  }
+
+  function watchTraffic(tunnel: Tunnel): Disposable {
+    traffic = tunnel.stats().names
+    return tunnel.onDidChangeStats((stats) => {
+      traffic = stats.names
+      update()
+    })
+  }
+
+  async function connectNow(): Promise<void> {
+    if (session !== undefined) return
+    tunnelKind = 'starting'
+    tunnelError = undefined
+    upstream = undefined
+    checks = []
+    traffic = []
+    const undo: (() => Promise<unknown>)[] = []
+    try {
+      const resolved = resolvedConfig(config)
+      entries = hostEntriesForConfig(resolved)
+      update()
+      const lock = await acquireSessionLock(deps.dataDir, { hostsPath, startedAt: now() }, probe)
+      undo.push(() => lock.release())
+      const { dialer, watch } = await openUpstream(resolved)
+      undo.push(async () => {
+        watch?.dispose()
+        await dialer.close()
+      })
+      const tunnel = await bind(resolved, entries, dialer)
+      undo.push(() => tunnel.close())
+      await system.apply(entries, { takeOver: resolved.hosts.takeOver })
+      undo.push(() => system.revert())
+      const current: Session = { config: resolved, entries, dialer, tunnel, lock, monitor: undefined, subscriptions: [] }
+      if (watch !== undefined) current.subscriptions.push(watch)
+      current.subscriptions.push(watchTraffic(tunnel))
+      session = current
+      tunnelKind = 'running'
+      startMonitor(current)
+      logger.info(`[session] up: ${entries.length} names, mode ${resolved.tunnel.mode}, hosts file ${hostsPath}`)
+      update()
+    } catch (error) {
+      session = undefined
+      await rollback(undo)
+      tunnelKind = 'failed'
+      tunnelError = serializeError(error)
+      checks = []
+      update()
+      throw error
+    }
+  }
+
+  async function rollback(undo: (() => Promise<unknown>)[]): Promise<void> {
+    for (const step of undo.reverse()) {
+      try {
+        await step()
+      } catch (error) {
+        logger.error('[session] could not undo a step of the failed start', error)
+      }
+    }
+  }
+
+  /** Takes the session apart; `revertSystem` false keeps the hosts block (a restart that re-applies it). */
+  async function teardown(current: Session, options: { readonly revertSystem: boolean }): Promise<unknown> {
+    current.monitor?.stop()
+    current.monitor = undefined
+    await current.tunnel.close({ drainMs })
+    lastStats = current.tunnel.stats()
+    let failure: unknown
+    if (options.revertSystem) {
+      try {
+        await system.revert()
+      } catch (error) {
+        failure = error
+        logger.error('[session] could not remove the hosts block; the next start will offer to', error)
+      }
+    }
+    try {
+      await current.dialer.close()
+    } catch (error) {
+      logger.warn('[session] closing the dialer failed', error)
+    }
+    for (const subscription of current.subscriptions) subscription.dispose()
+    current.subscriptions = []
+    return failure
+  }
+
+  async function disconnectNow(): Promise<void> {
+    const current = session
+    if (current === undefined) {
+      if (tunnelKind !== 'stopped') {
+        tunnelKind = 'stopped'
+        tunnelError = undefined
+        upstream = undefined
+        checks = []
+        update()
+      }
+      return
+    }
+    const failure = await teardown(current, { revertSystem: true })
+    await current.lock.release()
+    session = undefined
+    tunnelKind = 'stopped'
+    upstream = undefined
+    tunnelError = failure === undefined ? undefined : serializeError(failure)
+    checks = []
+    update()
+    logger.info('[session] down')
+    if (failure !== undefined) throw failure
+  }
+
+  async function setConfigNow(next: Config): Promise<void> {
+    const valid = parseConfig(next)
+    hostEntriesForConfig(valid)
+    await deps.saveConfig?.(valid)
+    config = valid
+    const current = session
+    if (current === undefined) {
+      entries = []
+      return
+    }
+    const resolved = resolvedConfig(valid)
+    const nextEntries = hostEntriesForConfig(resolved)
+    const restart =
+      JSON.stringify(resolved.tunnel) !== JSON.stringify(current.config.tunnel) ||
+      JSON.stringify(resolved.listen) !== JSON.stringify(current.config.listen)
+    if (restart) await restartSession(current, resolved, nextEntries)
+    else await renameSession(current, resolved, nextEntries)
+  }
+
+  /** Same tunnel, new name set: the listeners stay, the hosts block is rewritten (if it changed at all). */
+  async function renameSession(current: Session, resolved: Config, nextEntries: readonly HostEntry[]): Promise<void> {
+    const previous = current.entries
+    current.tunnel.setNames(nextEntries)
+    try {
+      await system.apply(nextEntries, { takeOver: resolved.hosts.takeOver })
+    } catch (error) {
+      current.tunnel.setNames(previous)
+      throw error
+    }
+    current.config = resolved
+    current.entries = nextEntries
+    entries = nextEntries
+    startMonitor(current)
+    update()
+  }
+
+  /**
+   * New upstream or listeners: open the new upstream first (a failure leaves the running session alone), then swap
+   * the tunnel and rewrite the hosts block without removing it in between (no second elevation for a revert).
+   */
+  async function restartSession(current: Session, resolved: Config, nextEntries: readonly HostEntry[]): Promise<void> {
+    const { dialer, watch } = await openUpstream(resolved)
+    await teardown(current, { revertSystem: false })
+    session = undefined
+    tunnelKind = 'starting'
+    checks = []
+    entries = nextEntries
+    update()
+    const undo: (() => Promise<unknown>)[] = [
+      () => current.lock.release(),
+      () => system.revert(),
+      async () => {
+        watch?.dispose()
+        await dialer.close()
+      },
+    ]
+    try {
+      const tunnel = await bind(resolved, nextEntries, dialer)
+      undo.push(() => tunnel.close())
+      await system.apply(nextEntries, { takeOver: resolved.hosts.takeOver })
+      const next: Session = { config: resolved, entries: nextEntries, dialer, tunnel, lock: current.lock, monitor: undefined, subscriptions: [] }
+      if (watch !== undefined) next.subscriptions.push(watch)
+      next.subscriptions.push(watchTraffic(tunnel))
+      session = next
+      tunnelKind = 'running'
+      startMonitor(next)
+      update()
+    } catch (error) {
+      await rollback(undo)
+      tunnelKind = 'failed'
+      tunnelError = serializeError(error)
+      update()
+      throw error
+    }
+  }
+
+  async function withDialer<T>(use: (context: DiscoveryContext) => Promise<T>): Promise<T> {
+    const current = session
+    if (current !== undefined) return use({ config: current.config, entries: current.entries, dialer: current.dialer, logger })
+    const resolved = resolvedConfig(config)
+    const dialer = await createDialer(resolved)
+    try {
+      return await use({ config: resolved, entries: hostEntriesForConfig(resolved), dialer, logger })
+    } finally {
+      await dialer.close().catch((error: unknown) => logger.warn('[session] closing the dialer failed', error))
+    }
+  }
+
+  const controller: LocalSessionController = {
+    hostsPath,
+    get state() {
+      return state
+    },
+    onDidChangeState: stateEmitter.event,
+    getConfig: () => config,
+    setConfig: (next) => serialize(() => setConfigNow(next)),
+
+    async previewHosts(candidate) {
+      const source = candidate === undefined ? config : parseConfig(candidate)
+      const list = hostEntriesForConfig(source)
+      let bytes: Buffer
+      try {
+        bytes = await readFile(hostsPath)
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') {
+          throw new BridgeError('HOSTS_READ_FAILED', `The hosts file ${hostsPath} cannot be read.`, {
+            hint: 'Check the file and its permissions, then try again.',
+            cause: error,
+          })
+        }
+        bytes = Buffer.alloc(0)
+      }
+      const { plan } = planHostsBytes(bytes, list, { takeOver: source.hosts.takeOver, platform: deps.platform })
+      return {
+        block: plan.block,
+        entries: list,
+        added: plan.added.map((mapping) => mapping.name),
+        removed: plan.removed.map((mapping) => mapping.name),
+        conflicts: plan.conflicts.map(({ name, line, address, owner }) => ({ name, line, address, owner })),
+        shadowed: plan.shadowed,
+      } satisfies HostsPreview
+    },
+
+    connect: () => serialize(connectNow),
+    disconnect: () => serialize(disconnectNow),
+
+    async runDiagnostics() {
+      const current = session
+      if (current?.monitor !== undefined) {
+        const results = await current.monitor.runNow()
+        if (session === current) {
+          checks = results
+          update()
+        }
+        return results
+      }
+      if (current !== undefined || deps.createHealthMonitor === undefined) return checks
+      const createMonitor = deps.createHealthMonitor
+      return withDialer(async (context) => {
+        const { address, port, httpPort, proxyPort } = context.config.listen
+        const monitor = createMonitor({
+          config: context.config,
+          entries: context.entries,
+          dialer: context.dialer,
+          hostsPath,
+          listen: { address, port, ...(httpPort === null ? {} : { httpPort }), ...(proxyPort === undefined ? {} : { proxyPort }) },
+          logger,
+          now,
+        })
+        try {
+          return await monitor.runNow()
+        } finally {
+          monitor.stop()
+        }
+      })
+    },
+
+    async discover(request) {
+      const run = deps.discover
+      if (run === undefined) {
+        throw new BridgeError('DISCOVERY_FAILED', 'Host discovery is not available in this build.', {
+          hint: 'Use `acr-bridge discover` from the command line.',
+        })
+      }
+      return withDialer((context) => run(context, request))
+    },
+
+    async findStaleLease(): Promise<StaleLease | undefined> {
+      if (session !== undefined) return undefined
+      if ((await liveSessionLock(deps.dataDir, probe)) !== undefined) return undefined
+      return system.inspect()
+    },
+
+    revertStaleLease: () =>
+      serialize(async () => {
+        if (session !== undefined) throw alreadyRunning(session.lock.info)
+        const lock = await acquireSessionLock(deps.dataDir, { hostsPath, startedAt: now() }, probe)
+        try {
+          await system.revert()
+        } finally {
+          await lock.release()
+        }
+      }),
+
+    routes: () => (session === undefined ? describeRoutes(config, hostEntriesForConfig(config)) : describeRoutes(session.config, session.entries)),
+    tunnelStats: () => session?.tunnel.stats() ?? lastStats,
+
+    async dispose() {
+      if (disposed) return
+      await serialize(async () => {
+        if (session !== undefined) {
+          try {
+            await disconnectNow()
+          } catch (error) {
+            logger.error('[session] stopping the session at dispose failed', error)
+          }
+        }
+      })
+      disposed = true
+      stateEmitter.dispose()
+    },
+  }
+  return controller
+}
+
+async function readUnprivilegedPortStart(): Promise<number | undefined> {
+  try {
+    const value = Number((await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).trim())
+    return Number.isInteger(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
