@@ -20,7 +20,7 @@ import {
   type HostsMapping,
   type TakenOverLine,
 } from './hosts-block.js'
-import { assertNoBlockingConflicts, planHostsBytes, revertHostsBytes, type HostsConflict } from './hosts-plan.js'
+import { assertNoBlockingConflicts, planHostsBytes, revertHostsBytes, type HostsConflict, type HostsPlan } from './hosts-plan.js'
 import { backupFileName, clearJournal, journalPath, looksTorn, readJournal, writeJournal } from './journal.js'
 
 /** How many times apply/revert plan again when another program changes the file under them. */
@@ -359,4 +359,25 @@ export async function readHostsState(hostsPath: string, options: { readonly data
     backupPath: backup !== undefined && (await exists(backup)) ? backup : undefined,
     pendingRepair: dataDir !== undefined && (await exists(journalPath(dataDir))),
   }
+}
+
+export interface HostsPreview {
+  readonly hostsPath: string
+  readonly realPath: string
+  readonly encoding: HostsEncoding
+  /** What apply would do; `plan.blocking` non-empty means apply would refuse with HOSTS_CONFLICT. */
+  readonly plan: HostsPlan
+}
+
+/** What applyHostsBlock would change, without writing anything (the window's preview, `acr-bridge hosts`). */
+export async function previewHostsBlock(options: {
+  readonly hostsPath: string
+  readonly entries: readonly HostsMapping[]
+  readonly takeOver: boolean
+  readonly platform: Platform
+}): Promise<HostsPreview> {
+  const realPath = await resolveTarget(options.hostsPath)
+  const bytes = await readTarget(options.hostsPath, realPath)
+  const planned = planHostsBytes(bytes, options.entries, { takeOver: options.takeOver, platform: options.platform })
+  return { hostsPath: options.hostsPath, realPath, encoding: planned.encoding, plan: planned.plan }
 }

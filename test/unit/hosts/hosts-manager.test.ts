@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isBridgeError } from '../../../electron/core/errors.js'
 import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
-import { applyHostsBlock, readHostsState, repairHosts, revertHostsBlock } from '../../../electron/core/hosts/hosts-manager.js'
+import { applyHostsBlock, previewHostsBlock, readHostsState, repairHosts, revertHostsBlock } from '../../../electron/core/hosts/hosts-manager.js'
 import { journalPath, looksTorn, readJournal, writeJournal } from '../../../electron/core/hosts/journal.js'
 import { createPrivilegedWriter } from '../../../electron/core/privileged/privileged-writer.js'
 import type { PrivilegedWriter } from '../../../electron/core/privileged/types.js'
@@ -72,6 +72,15 @@ describe('applyHostsBlock / revertHostsBlock', () => {
     expect(await fs.readFile(hostsPath, 'utf8')).toBe(original)
     await expect(fs.access(join(dataDir, 'hosts.backup'))).rejects.toThrow()
     expect(await revertHostsBlock(base())).toMatchObject({ changed: false })
+  })
+
+  it('previews without writing anything', async () => {
+    await fs.writeFile(hostsPath, `${original}\r\n10.0.0.1 ${entries[0]!.name}\r\n`)
+    const preview = await previewHostsBlock({ hostsPath, entries, takeOver: false, platform: 'linux' })
+    expect(preview.plan.blocking.map((conflict) => conflict.line)).toEqual([4])
+    expect(preview.plan.block).toBe(`${HOSTS_BLOCK_BEGIN}\n127.0.0.1 ${entries[0]!.name}\n127.0.0.1 ${entries[1]!.name}\n# <<< acr-bridge managed block <<<\n`)
+    expect(await fs.readFile(hostsPath, 'utf8')).toBe(`${original}\r\n10.0.0.1 ${entries[0]!.name}\r\n`)
+    await expect(fs.access(dataDir)).rejects.toThrow()
   })
 
   it('keeps the first backup when applying over an existing block', async () => {
