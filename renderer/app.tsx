@@ -88,7 +88,7 @@ function HeaderState() {
   const { t } = useI18n()
   return (
     <div className="header-state" role="status" aria-live="polite" aria-atomic="true">
-      <span className="visually-hidden">{t('state.label')}</span>
+      <span className="visually-hidden">{t('state.label')} </span>
       <StateBadge kind={state?.kind} />
       {state === undefined || state.failing.length === 0 ? null : (
         <span className="muted"> {t('state.failingCount', { n: state.failing.length })}</span>

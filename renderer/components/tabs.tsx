@@ -47,7 +47,8 @@ export function Tabs<Id extends string>(props: {
             role="tab"
             id={`tab-${item.id}`}
             aria-selected={item.id === selected}
-            aria-controls={`panel-${item.id}`}
+            // Only the selected panel exists, so only its tab points at it.
+            aria-controls={item.id === selected ? `panel-${item.id}` : undefined}
             tabIndex={item.id === selected ? 0 : -1}
             className="tab"
             onClick={() => onSelect(item.id)}

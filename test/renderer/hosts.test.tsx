@@ -12,9 +12,9 @@ describe('hosts preview', () => {
     expect(pre?.textContent).toBe(samplePreview.block)
 
     const conflictLines = Array.from(figure.querySelectorAll('mark.line-conflict')).map((m) => m.textContent)
-    expect(conflictLines).toEqual(['127.0.0.1 registry-vpc.cn-beijing.aliyuncs.com\n'])
+    expect(conflictLines).toEqual(['127.0.0.1 registry-vpc.cn-beijing.aliyuncs.com'])
     const shadowedLines = Array.from(figure.querySelectorAll('mark.line-shadowed')).map((m) => m.textContent)
-    expect(shadowedLines).toEqual(['127.0.0.1 oss-cn-beijing-internal.aliyuncs.com\n'])
+    expect(shadowedLines).toEqual(['127.0.0.1 oss-cn-beijing-internal.aliyuncs.com'])
     // The unaffected line is not marked.
     expect(figure.querySelectorAll('mark')).toHaveLength(2)
 

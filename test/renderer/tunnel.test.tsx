@@ -115,6 +115,7 @@ describe('tunnel', () => {
     const trusted = bridge.requestsOf('ssh:trust-host-key') as HostKeyTrustRequest[]
     expect(trusted).toEqual([{ host: 'ecs.example.com', port: 22, fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }])
     await waitFor(() => expect(screen.queryByRole('alert', { name: 'Unknown SSH host key' })).toBeNull())
+    expect(screen.getByText('Key trusted and saved to known_hosts.')).toBeTruthy()
     expect(await screen.findByRole('table', { name: 'Diagnostics results' })).toBeTruthy()
   })
 

@@ -71,13 +71,16 @@ export function HostsPreviewPanel() {
                   const name = lineName(line)
                   const conflict = name !== undefined && conflictNames.has(name)
                   const shadowed = name !== undefined && shadowedNames.has(name)
-                  const text = `${line}\n`
-                  if (!conflict && !shadowed) return <span key={index}>{text}</span>
+                  if (!conflict && !shadowed) return <span key={index}>{`${line}\n`}</span>
                   const tag = conflict ? t('hosts.conflictTag') : t('hosts.shadowedTag')
+                  // The tag is CSS generated content: seen and read, but not part of the copied block.
                   return (
-                    <mark key={index} className={conflict ? 'line-conflict' : 'line-shadowed'} data-tag={tag}>
-                      {text}
-                    </mark>
+                    <span key={index}>
+                      <mark className={conflict ? 'line-conflict' : 'line-shadowed'} data-tag={tag}>
+                        {line}
+                      </mark>
+                      {'\n'}
+                    </span>
                   )
                 })}
               </code>

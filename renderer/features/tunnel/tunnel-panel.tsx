@@ -30,6 +30,7 @@ export function TunnelPanel() {
   const [touched, setTouched] = useState<ReadonlySet<DraftField>>(new Set())
   const [failure, setFailure] = useState<SerializedError>()
   const [status, setStatus] = useState<'idle' | 'saving' | 'saved' | 'testing'>('idle')
+  const [keyTrusted, setKeyTrusted] = useState(false)
 
   // A config saved elsewhere (tray, profile import) shows here unless the user is editing.
   const lastView = useRef(view)
@@ -198,6 +199,7 @@ export function TunnelPanel() {
           host={draft.host}
           port={Number(draft.port)}
           onTrusted={() => {
+            setKeyTrusted(true)
             setFailure(undefined)
             void test()
           }}
@@ -223,6 +225,7 @@ export function TunnelPanel() {
           {status === 'saved' ? t('common.saved') : dirty ? t('tunnel.unsaved') : ''}
         </span>
       </div>
+      {keyTrusted && hostKeyError === undefined ? <p role="status">{t('tunnel.hostKey.trusted')}</p> : null}
       {invalidShown ? <p className="field-error">{t('validate.fixErrors')}</p> : null}
       {otherFailure === undefined ? null : <ErrorNotice error={otherFailure} showField />}
       {session.diagnostics === undefined ? null : (
@@ -241,14 +244,15 @@ function HostKeyCard(props: { readonly error: SerializedError; readonly host: st
   const trust = hostKeyTrust(api)
   const fingerprint = hostKeyFingerprint(error)
   const [trustError, setTrustError] = useState<SerializedError>()
-  const [trusted, setTrusted] = useState(false)
+  const [busy, setBusy] = useState(false)
   const id = useId()
 
   async function onTrust() {
     if (trust === undefined || fingerprint === undefined) return
+    setBusy(true)
     const result = await settle(() => trust({ host, port, fingerprint }))
+    setBusy(false)
     if (result.ok) {
-      setTrusted(true)
       setTrustError(undefined)
       onTrusted()
     } else {
@@ -274,11 +278,10 @@ function HostKeyCard(props: { readonly error: SerializedError; readonly host: st
       {trust === undefined ? (
         <p>{error.hint ?? t('tunnel.hostKey.cannotTrust')}</p>
       ) : (
-        <button type="button" disabled={fingerprint === undefined || trusted} onClick={() => void onTrust()}>
+        <button type="button" disabled={fingerprint === undefined || busy} onClick={() => void onTrust()}>
           {t('tunnel.hostKey.trust')}
         </button>
       )}
-      {trusted ? <p role="status">{t('tunnel.hostKey.trusted')}</p> : null}
       {trustError === undefined ? null : <ErrorNotice error={trustError} />}
     </section>
   )
