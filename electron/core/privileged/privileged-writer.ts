@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process'
 import { constants, promises as fs } from 'node:fs'
 import { dirname } from 'node:path'
-import { BridgeError, isBridgeError } from '../errors.js'
+import { BridgeError, errnoCode, isBridgeError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Platform } from '../paths.js'
 import { replaceFileContent } from './atomic-file.js'
@@ -77,17 +77,7 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
   const flush = options.flushResolverCache ?? (() => flushResolverCacheDirectly(platform))
 
   async function installDirectly(request: FileInstallRequest): Promise<FileInstallResult> {
-    let method: InstallMethod
-    try {
-      method = await replaceFileContent(request.target, request.expected, request.content, { platform })
-    } catch (error) {
-      if (isBridgeError(error)) throw error
-      throw new BridgeError('HOSTS_WRITE_FAILED', `Could not write ${request.target}.`, {
-        hint: 'Check that the disk is not full or read-only, then try again.',
-        cause: error,
-        details: { path: request.target },
-      })
-    }
+    const method = await replaceFileContent(request.target, request.expected, request.content, { platform })
     if (request.flushResolverCache) await flush()
     return { elevated: false, method }
   }
@@ -137,7 +127,25 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
 
   return {
     async install(request) {
-      if (await mayWrite(request.target)) return installDirectly(request)
+      if (await mayWrite(request.target)) {
+        try {
+          return await installDirectly(request)
+        } catch (error) {
+          if (isBridgeError(error)) throw error
+          // access() said yes but the OS said no (Windows: access() ignores ACLs). replaceFileContent fails before it
+          // changes anything when it is refused, so the elevated path starts from the same file.
+          const code = errnoCode(error)
+          if (code === 'EACCES' || code === 'EPERM') {
+            logger?.info(`[hosts] writing ${request.target} directly was refused (${code}); asking for administrator rights`)
+            return installElevated(request)
+          }
+          throw new BridgeError('HOSTS_WRITE_FAILED', `Could not write ${request.target}.`, {
+            hint: 'Check that the disk is not full or read-only, then try again.',
+            cause: error,
+            details: { path: request.target },
+          })
+        }
+      }
       return installElevated(request)
     },
   }

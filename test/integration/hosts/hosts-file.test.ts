@@ -20,6 +20,7 @@ const original = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n# no final
 
 let root: string
 const mounts: string[] = []
+const immutable: string[] = []
 
 function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('these tests need root (chown to another uid, mount --bind); run them as root')
@@ -30,6 +31,7 @@ beforeEach(async () => {
 })
 
 afterEach(async () => {
+  while (immutable.length > 0) execFileSync('chattr', ['-i', immutable.pop()!])
   while (mounts.length > 0) {
     const mountPoint = mounts.pop()!
     execFileSync('umount', [mountPoint])
@@ -133,3 +135,31 @@ for (const path of ['direct', 'elevated'] as const) {
     })
   })
 }
+
+describe('hosts file on disk (direct write refused by the OS)', () => {
+  it('falls back to one elevated run when access() allowed a write the OS then refuses (as with Windows ACLs)', async () => {
+    requireRoot()
+    const etc = join(root, 'etc')
+    await fs.mkdir(etc)
+    const hostsPath = join(etc, 'hosts')
+    await fs.writeFile(hostsPath, original)
+    try {
+      execFileSync('chattr', ['+i', etc], { stdio: 'pipe' })
+    } catch (error) {
+      throw new Error(`chattr +i failed: this test needs root on a file system with immutable flags (${String(error)})`)
+    }
+    immutable.push(etc)
+    const dataDir = join(root, 'data')
+    const elevator = createFakeElevator()
+    const writer = createPrivilegedWriter({ dataDir, platform: 'linux', elevator, canWriteDirectly: async () => true })
+    const error = await applyHostsBlock({ hostsPath, dataDir, platform: 'linux', writer, entries, takeOver: false }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    )
+    // The immutable folder refuses root too, so the elevated script fails as well: but it was tried, once.
+    expect(elevator.runs).toHaveLength(1)
+    expect(error).toMatchObject({ code: 'ELEVATION_FAILED' })
+    expect(await fs.readFile(hostsPath, 'utf8')).toBe(original)
+    expect((await readHostsState(hostsPath, { dataDir })).pendingRepair).toBe(false)
+  })
+})
