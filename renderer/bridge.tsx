@@ -21,14 +21,18 @@ export function useBridge(): AcrApi {
 }
 
 /**
- * NOT in the contract yet (see the renderer report): trusting an unknown SSH host key. The window uses it when the
- * bridge offers it, and otherwise shows the key and the error's hint only.
+ * NOT in the contract yet (see the renderer report): trusting an unknown SSH host key, i.e. core's
+ * `trustHostKey(knownHostsPath, host, port, keyType, keyBase64)` behind a channel such as `ssh:trust-host-key`.
+ * The window uses it when the bridge offers it, and otherwise shows the key and the error's hint only.
  */
 export interface HostKeyTrustRequest {
   readonly host: string
   readonly port: number
-  /** As the SSH_HOST_KEY_UNKNOWN error reported it, e.g. `SHA256:…`. */
+  /** As the SSH_HOST_KEY_UNKNOWN error reported it, e.g. `SHA256:…`; main should check it against `key`. */
   readonly fingerprint: string
+  /** `ssh-ed25519`, … and the key itself (base64), when the error carried them (core's details do). */
+  readonly keyType?: string
+  readonly key?: string
 }
 export interface HostKeyTrustApi {
   readonly ssh?: { readonly trustHostKey: (request: HostKeyTrustRequest) => Promise<Result<null>> }
@@ -40,14 +44,27 @@ export function hostKeyTrust(api: AcrApi): ((request: HostKeyTrustRequest) => Pr
   return extended.ssh?.trustHostKey
 }
 
+export interface HostKeyDetails {
+  readonly fingerprint: string
+  readonly keyType?: string
+  readonly key?: string
+}
+
 /**
- * The fingerprint an SSH_HOST_KEY_UNKNOWN error carries. SerializedError has no `details` yet (see the report); a
- * bridge that passes BridgeError.details through is read here.
+ * The key an SSH_HOST_KEY_UNKNOWN error carries. SerializedError has no `details` yet (see the report); core's
+ * BridgeError.details (`fingerprint`, `keyType`, `key`) are read here when a bridge passes them through.
  */
-export function hostKeyFingerprint(error: SerializedError): string | undefined {
+export function hostKeyDetails(error: SerializedError): HostKeyDetails | undefined {
   const details = (error as SerializedError & { readonly details?: Readonly<Record<string, unknown>> }).details
-  const value = details?.['fingerprint']
-  return typeof value === 'string' && value.length > 0 ? value : undefined
+  const text = (name: string): string | undefined => {
+    const value = details?.[name]
+    return typeof value === 'string' && value.length > 0 ? value : undefined
+  }
+  const fingerprint = text('fingerprint')
+  if (fingerprint === undefined) return undefined
+  const keyType = text('keyType')
+  const key = text('key')
+  return { fingerprint, ...(keyType === undefined ? {} : { keyType }), ...(key === undefined ? {} : { key }) }
 }
 
 /** A call that threw (a broken bridge, a dropped connection) becomes a Result like any other failure. */

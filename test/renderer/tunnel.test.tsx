@@ -10,12 +10,18 @@ const sshConfig = {
   tunnel: { mode: 'ssh' as const, host: 'ecs.example.com', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id_ed25519', agent: false } },
 }
 
-/** SSH_HOST_KEY_UNKNOWN as the core's BridgeError would serialize it with its details passed through. */
-const unknownKey: SerializedError & { readonly details: Readonly<Record<string, string>> } = {
+/** SSH_HOST_KEY_UNKNOWN as core's hostKeyError() builds it, with its details passed through. */
+const unknownKey: SerializedError & { readonly details: Readonly<Record<string, string | number>> } = {
   code: 'SSH_HOST_KEY_UNKNOWN',
   message: 'The SSH server ecs.example.com:22 presented a host key that is not in known_hosts.',
   hint: 'Compare the fingerprint with the server, then trust the key.',
-  details: { fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' },
+  details: {
+    fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+    keyType: 'ssh-ed25519',
+    key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    host: 'ecs.example.com',
+    port: 22,
+  },
 }
 
 describe('tunnel', () => {
@@ -113,7 +119,15 @@ describe('tunnel', () => {
     fireEvent.click(within(card).getByRole('button', { name: 'Trust this key' }))
     await waitFor(() => expect(bridge.requestsOf('diagnostics:run')).toHaveLength(2))
     const trusted = bridge.requestsOf('ssh:trust-host-key') as HostKeyTrustRequest[]
-    expect(trusted).toEqual([{ host: 'ecs.example.com', port: 22, fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }])
+    expect(trusted).toEqual([
+      {
+        host: 'ecs.example.com',
+        port: 22,
+        fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+        keyType: 'ssh-ed25519',
+        key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+      },
+    ])
     await waitFor(() => expect(screen.queryByRole('alert', { name: 'Unknown SSH host key' })).toBeNull())
     expect(screen.getByText('Key trusted and saved to known_hosts.')).toBeTruthy()
     expect(await screen.findByRole('table', { name: 'Diagnostics results' })).toBeTruthy()

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react'
 import type { SecretName, SerializedError, TunnelMode } from '../../../electron/common/ipc-contract.js'
-import { hostKeyFingerprint, hostKeyTrust, settle, useBridge } from '../../bridge.js'
+import { hostKeyDetails, hostKeyTrust, settle, useBridge } from '../../bridge.js'
 import { CheckList } from '../../components/check-list.js'
 import { ErrorNotice } from '../../components/error-notice.js'
 import { CheckboxField, TextField } from '../../components/text-field.js'
@@ -242,15 +242,16 @@ function HostKeyCard(props: { readonly error: SerializedError; readonly host: st
   const { t } = useI18n()
   const api = useBridge()
   const trust = hostKeyTrust(api)
-  const fingerprint = hostKeyFingerprint(error)
+  const details = hostKeyDetails(error)
+  const fingerprint = details?.fingerprint
   const [trustError, setTrustError] = useState<SerializedError>()
   const [busy, setBusy] = useState(false)
   const id = useId()
 
   async function onTrust() {
-    if (trust === undefined || fingerprint === undefined) return
+    if (trust === undefined || details === undefined) return
     setBusy(true)
-    const result = await settle(() => trust({ host, port, fingerprint }))
+    const result = await settle(() => trust({ host, port, ...details }))
     setBusy(false)
     if (result.ok) {
       setTrustError(undefined)
