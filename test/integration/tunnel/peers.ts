@@ -246,17 +246,27 @@ export async function startForwarder(address: string, target: { host: string; po
   }
 }
 
-/** A raw TCP server running the line protocol (no TLS): the far end for byte-level tests. */
-export async function startRawOrigin(address: string): Promise<{ port: number; open: () => number; close(): Promise<void> }> {
+/**
+ * A raw TCP echo server (no TLS): echoes every byte as it arrives; after the client's FIN it waits `lateMs`,
+ * then writes `|late` and ends. The far end for byte-level tests (half-close, leaks).
+ */
+export async function startRawEcho(address: string, lateMs: number): Promise<{ address: string; port: number; open: () => number; close(): Promise<void> }> {
   const sockets = new Set<Socket>()
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket)
     socket.on('error', () => {})
     socket.on('close', () => sockets.delete(socket))
-    lineProtocol(socket)
+    socket.on('data', (chunk: Buffer) => {
+      if (!socket.write(chunk)) socket.pause()
+    })
+    socket.on('drain', () => socket.resume())
+    socket.on('end', () => {
+      if (lateMs === 0) socket.end('|late')
+      else setTimeout(() => socket.end('|late'), lateMs)
+    })
   })
   const port = await listen(server, address)
-  return { port, open: () => sockets.size, close: () => closeServer(server, sockets) }
+  return { address, port, open: () => sockets.size, close: () => closeServer(server, sockets) }
 }
 
 /** Waits until something accepts TCP connections on host:port (bounded). */
