@@ -7,8 +7,8 @@
 //   await sshd.restart()   // same address, port, host keys and config
 //   await sshd.dispose()   // in afterAll / finally: stops it and removes its folder (idempotent)
 //
-// sshd runs as `/usr/sbin/sshd -D -e -f <config>` in its own process group (so kill() reaches the session processes
-// too), with its own host keys, PidFile, AuthorizedKeysFile (one file for every account) in the temp folder,
+// sshd runs as `/usr/sbin/sshd -D -e -f <config>` in its own process group; per-connection sshd processes call
+// setsid(), so kill()/freeze()/dispose() signal the listener and every descendant found in /proc by pid. It runs with its own host keys, PidFile, AuthorizedKeysFile (one file for every account) in the temp folder,
 // StrictModes no, UsePAM no, AllowTcpForwarding yes, LogLevel VERBOSE. It must run as root (privilege separation;
 // /run/sshd is created if missing). `commandPrefix` runs it elsewhere, e.g. ['ip', 'netns', 'exec', ns] for a
 // network namespace the test created (give `port` then: the free-port probe only sees this namespace).
@@ -16,7 +16,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -77,14 +77,14 @@ export interface Sshd {
   /** Resolves when the log matches `pattern`; rejects after timeoutMs (default 10 s) with the log attached. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>
   addAuthorizedKey(publicKeyLine: string): Promise<void>
-  /** SIGKILL to sshd's process group (listener and session processes) and wait for it to go. */
+  /** SIGKILL to sshd and all its session processes, and wait for the listener to go: the ECS crashed. */
   kill(): Promise<void>
   /** SIGSTOP / SIGCONT the process group: a server that stops answering without closing anything. */
   freeze(): void
   thaw(): void
   /** Starts sshd again (after kill) with the same address, port, keys and config. */
   restart(): Promise<void>
-  /** SIGTERM (SIGKILL after 3 s) to the group, then removes the folder. Safe to call twice. */
+  /** Kills sshd and its session processes like kill(), then removes the folder. Safe to call twice. */
   dispose(): Promise<void>
 }
 
@@ -99,7 +99,7 @@ export async function generateKeyPair(
   const algorithm = options.algorithm ?? 'ed25519'
   const privateKeyPath = join(dir, name)
   const args = ['-q', '-t', algorithm, '-N', options.passphrase ?? '', '-C', options.comment ?? `acr-bridge-test-${name}`, '-f', privateKeyPath]
-  if (algorithm === 'rsa') args.splice(2, 0, '-b', '2048')
+  if (algorithm === 'rsa') args.unshift('-b', '2048')
   await runChecked('ssh-keygen', args)
   return describeKeyPair(privateKeyPath)
 }
@@ -157,13 +157,7 @@ function installExitHook(): void {
   exitHookInstalled = true
   // Last resort when a test run dies without its afterAll: no sshd, agent or account outlives the worker.
   process.once('exit', () => {
-    for (const pid of liveGroups) {
-      try {
-        process.kill(-pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
+    for (const pid of liveGroups) signalTree(pid, 'SIGKILL')
     for (const name of liveUsers) spawnSync('userdel', [name], { stdio: 'ignore' })
   })
 }
@@ -278,7 +272,7 @@ class SshdProcess implements Sshd {
   }
 
   async kill(): Promise<void> {
-    await this.signalAndWait('SIGKILL', 0)
+    await this.signalAndWait('SIGKILL')
   }
 
   freeze(): void {
@@ -292,36 +286,69 @@ class SshdProcess implements Sshd {
   async dispose(): Promise<void> {
     if (this.disposed) return
     this.disposed = true
-    await this.signalAndWait('SIGTERM', 3_000)
+    await this.signalAndWait('SIGKILL')
     await rm(this.dir, { recursive: true, force: true })
   }
 
   private signal(signal: NodeJS.Signals): void {
     const pid = this.child?.pid
-    if (pid === undefined) return
-    try {
-      process.kill(-pid, signal)
-    } catch {
-      // the group is gone already
-    }
+    if (pid !== undefined) signalTree(pid, signal)
   }
 
-  private async signalAndWait(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  private async signalAndWait(signal: NodeJS.Signals): Promise<void> {
     const child = this.child
     if (child === undefined) return
-    this.signal('SIGCONT')
     this.signal(signal)
-    if (graceMs > 0) {
-      const timer = setTimeout(() => this.signal('SIGKILL'), graceMs)
-      await this.exited
-      clearTimeout(timer)
-      this.signal('SIGKILL') // session processes that outlived the listener
-    } else {
-      await this.exited
-    }
+    await this.exited
     if (child.pid !== undefined) liveGroups.delete(child.pid)
     this.child = undefined
   }
+}
+
+/**
+ * Sends `signal` to `root`'s process group, to `root` and to every descendant of it (by parent pid in /proc),
+ * children before parents are looked up so a dying parent does not orphan them first.
+ */
+function signalTree(root: number, signal: NodeJS.Signals): void {
+  const pids = [...descendantsOf(root), root]
+  for (const pid of [-root, ...pids]) {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // gone already
+    }
+  }
+}
+
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>()
+  let entries: string[] = []
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return []
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      const list = children.get(ppid) ?? []
+      list.push(Number(entry))
+      children.set(ppid, list)
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = []
+  const queue = [root]
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child)
+      queue.push(child)
+    }
+  }
+  return found
 }
 
 export interface SshAgent {

@@ -289,6 +289,10 @@ class SshDialerImpl implements SshDialer {
     }
   }
 
+  /**
+   * Stops reconnecting, rejects waiting dials, destroys open streams (without an error: they see 'close' before
+   * 'end'), ends the SSH connection and resolves once its socket is closed. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown()
     return this.closing
@@ -376,7 +380,8 @@ class SshDialerImpl implements SshDialer {
     this.scheduleRetry(error)
   }
 
-  private dropChannels(live: Live, error: Error): void {
+  /** Destroys the connection's streams: with `error` when the connection was lost, without one on close(). */
+  private dropChannels(live: Live, error: Error | undefined): void {
     for (const entry of live.channels) {
       entry.stream.destroy(error)
       this.release(live, entry)
@@ -404,7 +409,7 @@ class SshDialerImpl implements SshDialer {
     this.live = undefined
     if (live !== undefined) {
       live.lost = true
-      this.dropChannels(live, closed)
+      this.dropChannels(live, undefined)
       await endConnection(live, this.clock)
     }
     await attempt?.done
@@ -469,6 +474,10 @@ class SshDialerImpl implements SshDialer {
       )
       const onAbort = (): void => settle(abortReason(signal))
       signal?.addEventListener('abort', onAbort, { once: true })
+      if (signal?.aborted === true) {
+        onAbort()
+        return
+      }
       try {
         live.client.forwardOut('127.0.0.1', 0, target.name, target.port, (error, channel) => {
           if (error !== undefined && error !== null) {

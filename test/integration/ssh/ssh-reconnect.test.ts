@@ -1,0 +1,201 @@
+// Losing the SSH connection for real: sshd killed (its whole process group, as when the ECS dies) or frozen
+// (SIGSTOP: only keepalive notices), then back on the same port. The dialer must reconnect by itself, and stop
+// for good on close().
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { isBridgeError } from '../../../electron/core/errors.js'
+import { createSshDialer, type SshConnectionState, type SshDialer, type SshDialerOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
+import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import { readAll, startEchoServer, waitUntil, type TestServer } from './servers.js'
+
+const me = userInfo().username
+
+let dir: string
+let sshd: Sshd
+let echo: TestServer
+let clientKey: KeyPair
+let knownHostsPath: string
+const dialers: SshDialer[] = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-reconnect-'))
+  clientKey = await generateKeyPair(dir, 'id_client')
+  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
+  echo = await startEchoServer()
+  knownHostsPath = join(dir, 'known_hosts')
+  const key = sshd.hostKeys[0]!
+  await writeFile(knownHostsPath, `[127.0.0.1]:${sshd.port} ${key.keyType} ${key.keyBase64}\n`)
+})
+
+afterEach(async () => {
+  await Promise.allSettled(dialers.splice(0).map((dialer) => dialer.close()))
+  if (!sshd.running) await sshd.restart()
+})
+
+afterAll(async () => {
+  await Promise.allSettled([sshd?.dispose(), echo?.close()])
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+})
+
+function dialer(options: Partial<SshDialerOptions> = {}): { dialer: SshDialer; states: SshConnectionState[] } {
+  const created = createSshDialer({
+    host: '127.0.0.1',
+    port: sshd.port,
+    username: me,
+    privateKey: clientKey.privateKey,
+    knownHostsPath,
+    readyTimeoutMs: 5_000,
+    dialTimeoutMs: 15_000,
+    backoff: { initialMs: 100, maxMs: 400 },
+    ...options,
+  })
+  dialers.push(created)
+  const states: SshConnectionState[] = []
+  created.onDidChangeState((state) => states.push(state))
+  return { dialer: created, states }
+}
+
+async function roundTrip(through: SshDialer, text: string): Promise<void> {
+  const stream = await through.dial({ name: '127.0.0.1', port: echo.port })
+  stream.end(text)
+  expect((await readAll(stream)).toString()).toBe(text)
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('ssh dialer: reconnecting to a real sshd', () => {
+  it('notices sshd being killed, retries with backoff, and reconnects by itself when it is back on the same port', async () => {
+    const { dialer: through, states } = dialer()
+    await roundTrip(through, 'before')
+    const open = await through.dial({ name: '127.0.0.1', port: echo.port })
+    const lost = new Promise<unknown>((resolve) => open.once('error', resolve))
+
+    await sshd.kill()
+    const error = await lost
+    expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
+    expect((error as Error).message).toMatch(/was lost/)
+    await waitUntil(() => through.state.kind === 'reconnecting' && through.state.attempt >= 3, 'three failed reconnect attempts')
+    expect(through.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0 })
+    const retry = through.state
+    expect(retry.kind === 'reconnecting' && retry.error.message).toMatch(/ECONNREFUSED/)
+
+    await sshd.restart()
+    await waitUntil(() => through.state.kind === 'connected', 'the dialer to reconnect by itself')
+    expect(through.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 1 })
+    await roundTrip(through, 'after')
+    const kinds = states.map((state) => state.kind)
+    expect(kinds.slice(0, 3)).toEqual(['connecting', 'connected', 'reconnecting'])
+    expect(kinds.at(-1)).toBe('connected')
+    expect(kinds.filter((kind) => kind === 'connected')).toHaveLength(2)
+  })
+
+  it('lets a dial made during the outage wait and succeed once sshd is back', async () => {
+    const { dialer: through } = dialer()
+    await through.connect()
+    await sshd.kill()
+    await waitUntil(() => through.state.kind === 'reconnecting', 'reconnecting')
+    const pending = through.dial({ name: '127.0.0.1', port: echo.port })
+    await sleep(500)
+    await sshd.restart()
+    const stream = await pending
+    stream.end('waited')
+    expect((await readAll(stream)).toString()).toBe('waited')
+  })
+
+  it('fails a dial with UPSTREAM_UNREACHABLE when the outage outlasts its timeout, naming the last error', async () => {
+    const { dialer: through } = dialer()
+    await through.connect()
+    await sshd.kill()
+    const error = await through.dial({ name: '127.0.0.1', port: echo.port }, { timeoutMs: 700 }).catch((e: unknown) => e)
+    expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
+    expect((error as Error).message).toMatch(/^No SSH connection to 127\.0\.0\.1:\d+ within 0\.7 s: /)
+    expect(isBridgeError(error) && error.hint).toMatch(/sshd listens on port/)
+  })
+
+  it('grows the backoff ×2 up to its cap and resets it only after a stable connection', async () => {
+    const retryDelays = (states: SshConnectionState[]): number[] => states.flatMap((state) => (state.kind === 'reconnecting' ? [state.retryInMs] : []))
+    for (const [stableMs, expectedAfterSecondLoss] of [
+      [60_000, 400], // not stable: the schedule goes on (100, 200, 400 → capped at 400)
+      [0, 100], // stable at once: back to the first delay
+    ] as const) {
+      const { dialer: through, states } = dialer({ backoff: { initialMs: 100, maxMs: 400, stableMs }, random: () => 0.5 })
+      await through.connect()
+      await sshd.kill()
+      await waitUntil(() => retryDelays(states).length >= 4, 'four scheduled retries')
+      expect(retryDelays(states).slice(0, 4)).toEqual([100, 200, 400, 400])
+      await sshd.restart()
+      await waitUntil(() => through.state.kind === 'connected', 'reconnected')
+      const before = retryDelays(states).length
+      await sshd.kill()
+      await waitUntil(() => retryDelays(states).length > before, 'a retry after the second loss')
+      expect(retryDelays(states)[before]).toBe(expectedAfterSecondLoss)
+      await through.close()
+      await sshd.restart()
+    }
+  })
+
+  it('notices a frozen sshd through keepalive, and recovers when it answers again', async () => {
+    const { dialer: through, states } = dialer({ keepaliveIntervalMs: 200, keepaliveCountMax: 2, readyTimeoutMs: 1_000 })
+    await through.connect()
+    sshd.freeze()
+    try {
+      await waitUntil(() => through.state.kind === 'reconnecting', 'keepalive to declare the connection lost')
+      const lost = states.find((state) => state.kind === 'reconnecting')
+      expect(lost?.kind === 'reconnecting' && lost.error.message).toMatch(/Keepalive timeout/)
+      // While frozen the kernel still accepts TCP, so attempts fail on the handshake timeout instead.
+      await waitUntil(() => through.state.kind === 'reconnecting' && /handshake timed out/.test(through.state.error.message), 'a handshake timeout')
+    } finally {
+      sshd.thaw()
+    }
+    await waitUntil(() => through.state.kind === 'connected', 'reconnected after thaw', 15_000)
+    await roundTrip(through, 'thawed')
+  })
+
+  it('stops the loop on close() during reconnect: no more connection attempts, waiting dials rejected', async () => {
+    const { dialer: through } = dialer()
+    await through.connect()
+    await sshd.kill()
+    await waitUntil(() => through.state.kind === 'reconnecting', 'reconnecting')
+    const pending = through.dial({ name: '127.0.0.1', port: echo.port }).catch((e: unknown) => e)
+    await through.close()
+    expect(through.state.kind).toBe('closed')
+    const error = await pending
+    expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
+    expect((error as Error).message).toMatch(/was closed/)
+    // Something listens on the port again: a loop still running would connect to it within a few backoff periods.
+    const listener = await startServerOn(sshd.port)
+    try {
+      await sleep(1_500)
+      expect(listener.accepted).toBe(0)
+      await expect(through.dial({ name: '127.0.0.1', port: echo.port })).rejects.toMatchObject({ code: 'UPSTREAM_UNREACHABLE' })
+      expect(listener.accepted).toBe(0)
+    } finally {
+      await listener.close()
+    }
+  })
+})
+
+/** A TCP listener on 127.0.0.1:`port` that counts and drops connections. */
+async function startServerOn(port: number): Promise<TestServer> {
+  let accepted = 0
+  const server = createServer((socket) => {
+    accepted++
+    socket.destroy()
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
+  return {
+    port,
+    get accepted() {
+      return accepted
+    },
+    open: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+}
