@@ -361,7 +361,7 @@ export async function readHostsState(hostsPath: string, options: { readonly data
   }
 }
 
-export interface HostsPreview {
+export interface HostsFilePreview {
   readonly hostsPath: string
   readonly realPath: string
   readonly encoding: HostsEncoding
@@ -375,7 +375,7 @@ export async function previewHostsBlock(options: {
   readonly entries: readonly HostsMapping[]
   readonly takeOver: boolean
   readonly platform: Platform
-}): Promise<HostsPreview> {
+}): Promise<HostsFilePreview> {
   const realPath = await resolveTarget(options.hostsPath)
   const bytes = await readTarget(options.hostsPath, realPath)
   const planned = planHostsBytes(bytes, options.entries, { takeOver: options.takeOver, platform: options.platform })

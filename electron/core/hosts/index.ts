@@ -21,7 +21,7 @@ export type {
   ApplyHostsOptions,
   HostsApplyResult,
   HostsFileOptions,
-  HostsPreview,
+  HostsFilePreview,
   HostsRepairResult,
   HostsRepairStatus,
   HostsRevertResult,

@@ -48,6 +48,22 @@ describe('createPrivilegedWriter', () => {
     expect((await fs.readdir(root)).sort()).toEqual(['hosts'])
   })
 
+  it('flushes the resolver cache after a direct write only when asked', async () => {
+    const flushes: string[] = []
+    const writer = createPrivilegedWriter({
+      dataDir,
+      platform: 'linux',
+      elevator: createFakeElevator(),
+      flushResolverCache: async () => {
+        flushes.push('flush')
+      },
+    })
+    await writer.install(request())
+    expect(flushes).toEqual([])
+    await writer.install({ ...request('newer\n', 'new\n'), flushResolverCache: true })
+    expect(flushes).toEqual(['flush'])
+  })
+
   it('refuses a direct write when the file changed since it was read', async () => {
     const writer = createPrivilegedWriter({ dataDir, platform: 'linux', elevator: createFakeElevator() })
     const error = await rejection(writer.install(request('new\n', 'what we read earlier\n')))
