@@ -1,19 +1,14 @@
 // The one typed IPC contract between the window (renderer), the preload and the main process.
 // Every invoke channel answers a Result<T> (never a thrown error); every event carries a payload only.
 // Main, preload and renderer all derive from this file, so a renamed field fails to compile on every side.
-// Plain data only: nothing from node:, 'electron' or the DOM. Types from core are re-exported (type-only; those
-// files import nothing at runtime), never duplicated.
+// Plain data only: nothing from node:, 'electron' or the DOM. The Config and catalog types are re-exported from
+// core (type-only; those files import nothing), never duplicated; the session's plain data lives in session-data.ts.
 
 import type { Result } from './result.js'
 import type { CheckResult, SessionState } from './status.js'
 import type { Config } from '../core/config/types.js'
 import type { EndpointKindInfo, Region } from '../core/catalog/types.js'
-import type {
-  DiscoveryRequest,
-  DiscoveryResult,
-  HostsPreview,
-  StaleLease,
-} from '../core/session/types.js'
+import type { DiscoveryRequest, DiscoveryResult, HostsPreview, StaleLease } from './session-data.js'
 
 export type { Result, SerializedError } from './result.js'
 export type { CheckResult, HopKind, NameTraffic, SessionState, SessionStateKind } from './status.js'
@@ -33,13 +28,7 @@ export type {
   TunnelMode,
 } from '../core/config/types.js'
 export type { EndpointKindInfo, HostEntry, HostOrigin, Region, RegionStatus } from '../core/catalog/types.js'
-export type {
-  DiscoveredHost,
-  DiscoveryRequest,
-  DiscoveryResult,
-  HostsPreview,
-  StaleLease,
-} from '../core/session/types.js'
+export type { DiscoveredHost, DiscoveryRequest, DiscoveryResult, HostsPreview, StaleLease } from './session-data.js'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Payload types
