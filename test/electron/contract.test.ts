@@ -137,3 +137,28 @@ describe('preload behaviour', () => {
     expect(() => (api.onLogAppended as unknown as (x: unknown) => void)('not a function')).toThrow(TypeError)
   })
 })
+
+describe('the contract stays plain data', () => {
+  test('nothing reachable from ipc-contract.ts imports node:, electron, or a package', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const { dirname, resolve } = await import('node:path')
+    const { fileURLToPath } = await import('node:url')
+    const start = fileURLToPath(new URL('../../electron/common/ipc-contract.ts', import.meta.url))
+    const seen = new Set<string>()
+    const offenders: string[] = []
+    const queue = [start]
+    while (queue.length > 0) {
+      const file = queue.pop() as string
+      if (seen.has(file)) continue
+      seen.add(file)
+      const text = await readFile(file, 'utf8')
+      for (const match of text.matchAll(/\bfrom\s+'([^']+)'/g)) {
+        const specifier = match[1] as string
+        if (specifier.startsWith('.')) queue.push(resolve(dirname(file), specifier.replace(/\.js$/, '.ts')))
+        else offenders.push(`${file}: ${specifier}`)
+      }
+    }
+    expect(seen.size).toBeGreaterThan(3)
+    expect(offenders).toEqual([])
+  })
+})
