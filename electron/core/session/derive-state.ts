@@ -10,17 +10,29 @@ export interface StateInput {
   readonly now: Date
 }
 
-/** Hops whose failure means nothing can work, whatever the name: the tunnel or the hosts file is broken. */
-const globalHops = new Set<CheckResult['hop']>(['listener', 'upstream'])
+/** Hops about the tunnel itself (their check's name is an address:port): when one fails, nothing can work. */
+const tunnelHops = new Set<CheckResult['hop']>(['listener', 'upstream'])
 
 /**
- * The one place that decides the session state: `off` (no tunnel), `starting` (tunnel starting or no probe result
- * yet), `down` (tunnel failed, or a hop every name needs is failing, or every name fails), `degraded` (some names
- * fail), `healthy` (every check of every name passes).
+ * The one place that decides the session state; the tray colour, the window and `up`'s output show nothing else.
+ *
+ * - `off`: no tunnel (stopped), whatever the checks say.
+ * - `down`: the tunnel failed, or its SSH connection failed for good, or a tunnel check (listener, upstream) fails,
+ *   or every name of the set fails (a hosts block that is gone, a dead ECS path): `error` says why.
+ * - `starting`: the tunnel is starting, or runs but no probe result is in yet. Never green before a probe passed.
+ * - `degraded`: some names fail (each in `failing` with its first failing check's reason), or the SSH connection
+ *   is reconnecting.
+ * - `healthy`: every check of every name passes.
+ *
+ * `failing` lists names of the set (in its order; other names, such as a registry probed for a pull, after them);
+ * tunnel checks are not names and show in `error` instead. `since` changes only when `kind` changes.
  */
 export function deriveSessionState(previous: SessionState | undefined, input: StateInput): SessionState {
   const { tunnel, checks, entries } = input
   const failing = failingNames(checks, entries)
+  const tunnelFailure = checks.find((c) => !c.ok && tunnelHops.has(c.hop))
+  const names = new Set(entries.map((e) => e.name.toLowerCase()))
+  const failingInSet = failing.filter((f) => names.has(f.name.toLowerCase())).length
   let kind: SessionStateKind
   let error = tunnel.error
   if (tunnel.kind === 'stopped') {
@@ -29,11 +41,11 @@ export function deriveSessionState(previous: SessionState | undefined, input: St
     kind = 'down'
   } else if (tunnel.kind === 'starting' || checks.length === 0) {
     kind = 'starting'
-  } else if (checks.some((c) => !c.ok && globalHops.has(c.hop)) || (entries.length > 0 && failing.length >= entries.length)) {
+  } else if (tunnelFailure !== undefined || (names.size > 0 && failingInSet >= names.size)) {
     kind = 'down'
-    const first = checks.find((c) => !c.ok)
-    if (error === undefined && first !== undefined) {
-      error = { code: 'PROBE_FAILED', message: first.reason, ...(first.hint === undefined ? {} : { hint: first.hint }) }
+    const cause = tunnelFailure ?? checks.find((c) => !c.ok)
+    if (error === undefined && cause !== undefined) {
+      error = { code: 'PROBE_FAILED', message: sentence(cause), ...(cause.hint === undefined ? {} : { hint: cause.hint }) }
     }
   } else if (failing.length > 0 || tunnel.upstream === 'reconnecting') {
     kind = 'degraded'
@@ -44,20 +56,31 @@ export function deriveSessionState(previous: SessionState | undefined, input: St
   return {
     kind,
     since,
-    failing,
+    failing: kind === 'off' ? [] : failing,
     checks,
     traffic: input.traffic,
     ...(error === undefined || kind === 'healthy' || kind === 'starting' ? {} : { error }),
   }
 }
 
+/** `registry-vpc.cn-beijing.aliyuncs.com: resolves to 10.0.0.1 through DNS…` as one sentence. */
+function sentence(check: CheckResult): string {
+  const text = `${check.name}: ${check.reason}`
+  return text.endsWith('.') ? text : `${text}.`
+}
+
 function failingNames(checks: readonly CheckResult[], entries: readonly HostEntry[]): { name: string; reason: string }[] {
-  const order = new Map(entries.map((e, i) => [e.name, i]))
+  const order = new Map(entries.map((e, i) => [e.name.toLowerCase(), i]))
   const firstFailure = new Map<string, string>()
   for (const check of checks) {
-    if (!check.ok && !firstFailure.has(check.name)) firstFailure.set(check.name, check.reason)
+    if (check.ok || tunnelHops.has(check.hop)) continue
+    if (!firstFailure.has(check.name)) firstFailure.set(check.name, check.reason)
   }
   return [...firstFailure.entries()]
-    .sort(([a], [b]) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER))
+    .sort(([a], [b]) => {
+      const x = order.get(a.toLowerCase()) ?? Number.MAX_SAFE_INTEGER
+      const y = order.get(b.toLowerCase()) ?? Number.MAX_SAFE_INTEGER
+      return x !== y ? x - y : a < b ? -1 : a > b ? 1 : 0
+    })
     .map(([name, reason]) => ({ name, reason }))
 }
