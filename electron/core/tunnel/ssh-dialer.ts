@@ -162,6 +162,9 @@ function validateOptions(options: SshDialerOptions): void {
   if (options.knownHostsPath.length === 0) {
     invalid('tunnel.ssh.knownHostsPath', 'No known_hosts file is set for the SSH tunnel.', 'Set tunnel.ssh.knownHostsPath (usually ~/.ssh/known_hosts).')
   }
+  if (options.agent !== undefined && options.agent.length === 0) {
+    invalid('tunnel.ssh.agent', 'The SSH agent socket path is empty.', 'Give the agent socket (SSH_AUTH_SOCK) or leave the agent out.')
+  }
   if (options.privateKey === undefined && options.agent === undefined && options.password === undefined) {
     invalid('tunnel.ssh', 'The SSH tunnel has no way to log in.', 'Set a private key, an SSH agent or a password.')
   }
@@ -302,7 +305,12 @@ class SshDialerImpl implements SshDialer {
 
   private setState(state: SshConnectionState): void {
     this.currentState = state
-    this.stateEmitter.fire(state)
+    try {
+      this.stateEmitter.fire(state)
+    } catch (error) {
+      // A listener's bug must not break the connection logic that called us from a socket event.
+      this.logger.error('[tunnel] ssh: a state listener threw', error)
+    }
   }
 
   private startAttempt(): void {

@@ -110,6 +110,7 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
     const { dialer: through } = dialer()
     await through.connect()
     await sshd.kill()
+    await waitUntil(() => through.state.kind === 'reconnecting', 'reconnecting')
     const error = await through.dial({ name: '127.0.0.1', port: echo.port }, { timeoutMs: 700 }).catch((e: unknown) => e)
     expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
     expect((error as Error).message).toMatch(/^No SSH connection to 127\.0\.0\.1:\d+ within 0\.7 s: /)

@@ -75,6 +75,7 @@ describe('createSshDialer', () => {
       [{ host: 'a b' }, 'tunnel.host'],
       [{ username: '' }, 'tunnel.ssh.username'],
       [{ knownHostsPath: '' }, 'tunnel.ssh.knownHostsPath'],
+      [{ agent: '' }, 'tunnel.ssh.agent'],
     ]
     for (const [override, field] of cases) {
       let caught: unknown
