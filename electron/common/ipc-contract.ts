@@ -51,6 +51,8 @@ export interface ConfigView {
   readonly storedSecrets: Readonly<Record<SecretName, boolean>>
   /** false when the OS offers no encrypted storage (e.g. Linux without a keyring): secrets cannot be saved. */
   readonly secretStorageAvailable: boolean
+  /** false on first run: nothing saved yet, `config` is a placeholder (no regions, proxy 192.0.2.1) to fill in. */
+  readonly saved?: boolean
 }
 
 /**

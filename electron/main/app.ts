@@ -54,8 +54,6 @@ export interface AppDeps {
   readonly catalog: () => CatalogView
   /** The selection the tray's Regions menu adds for a region (the VPC endpoint set). */
   readonly newRegion: (id: string) => RegionSelection
-  /** Fills secrets the saved config leaves out (core resolveSecrets with process.env); never saved. */
-  readonly resolveSecrets?: (config: Config) => Config
   readonly paths: AppPaths
   readonly platform: NodeJS.Platform
   readonly devServerUrl?: string
@@ -130,21 +128,18 @@ export function createApp(deps: AppDeps): BridgeApp {
     if (window !== undefined) showWindow(window)
   }
 
-  function resolve(config: Config): Config {
-    return deps.resolveSecrets === undefined ? config : deps.resolveSecrets(config)
-  }
-
   function configView(): ConfigView {
     return {
       config: withoutSecrets(controller.getConfig()),
       storedSecrets: settingsStore.storedSecrets(),
       secretStorageAvailable: settingsStore.secretStorageAvailable(),
+      saved: settingsStore.config() !== undefined,
     }
   }
 
   async function saveConfig(request: ConfigSetRequest): Promise<ConfigView> {
     const full = await settingsStore.saveConfig(request.config, request.clearSecrets)
-    await controller.setConfig(resolve(full))
+    await controller.setConfig(full)
     const view = configView()
     broadcast('config:changed', view)
     renderTray()
@@ -182,7 +177,7 @@ export function createApp(deps: AppDeps): BridgeApp {
   }
 
   async function toggleRegion(id: string, checked: boolean): Promise<void> {
-    // Without secrets: the stored ones are kept, and one that came from the environment is not saved.
+    // Without secrets: the stored ones are kept (a secret left out keeps the stored one).
     const config = withoutSecrets(controller.getConfig())
     const has = config.regions.some((r) => r.id === id)
     if (has === checked) return
@@ -311,7 +306,7 @@ export function createApp(deps: AppDeps): BridgeApp {
     }
     const saved = settingsStore.config()
     if (saved !== undefined) {
-      await controller.setConfig(resolve(saved)).catch((error: unknown) => logger.error('[settings] the saved config was refused', error))
+      await controller.setConfig(saved).catch((error: unknown) => logger.error('[settings] the saved config was refused', error))
     }
 
     registerIpcHandlers(

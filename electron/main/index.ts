@@ -17,12 +17,11 @@ import {
 } from 'electron'
 import { defaultEndpointsFor, regions, endpointKinds } from '../core/catalog/index.js'
 import { parseConfig } from '../core/config/schema.js'
-import { resolveSecrets } from '../core/config/secrets.js'
 import { defaultDataDir, toPlatform } from '../core/paths.js'
 import { createSudoPromptElevator } from '../core/privileged/sudo-prompt-elevator.js'
-import type { Elevator } from '../core/privileged/types.js'
+import { createSessionController } from '../core/session/controller.js'
 import type { SessionController } from '../core/session/types.js'
-import { createApp, type BridgeApp } from './app.js'
+import { createApp } from './app.js'
 import type { ElectronSurface } from './electron-surface.js'
 
 // userData holds the single-instance lock, so it is set before anything else; it is the same folder the CLI uses
@@ -52,29 +51,36 @@ const electron: ElectronSurface = {
 }
 
 /**
- * The session controller, with the sudo-prompt elevator and the app's data folder.
- *
- * TODO(controller): electron/core/session/controller.ts does not exist yet. When it lands, add
- *   import { createSessionController } from '../core/session/controller.js'
- * and replace the `throw` below with
- *   return createSessionController({ elevator, dataDir: app.getPath('userData'), platform: toPlatform(process.platform), logger })
- * (whatever its options are named). Persistence stays with main's settings store (config.json without secrets, the
- * secrets in safeStorage): the controller must not write the config file itself, or secrets would reach plain JSON.
+ * Until the user saves a config, the controller holds this placeholder: no regions, and a proxy address from
+ * TEST-NET-1 (RFC 5737, never routed), so Connect fails with a clear UPSTREAM_UNREACHABLE instead of dialing
+ * anything. It is never written to disk (only config:set saves).
  */
-function createController(elevator: Elevator, logger: BridgeApp['logger']): SessionController {
-  void elevator
-  void logger
-  throw new Error('The session controller is not wired yet (electron/main/index.ts createController).')
+const firstRunConfig = parseConfig({ regions: [], tunnel: { mode: 'sni', host: '192.0.2.1', port: 443 } })
+
+/**
+ * The session controller. Created on first use, after createApp has loaded the saved settings. Persistence stays
+ * with main's settings store (config.json without secrets, the secrets in safeStorage), so no `saveConfig` is
+ * passed: the controller must never write the config itself, or secrets would reach plain JSON. Secrets left out of
+ * the config come from the environment (ACR_BRIDGE_PROXY_PASSWORD, …) inside the controller.
+ */
+function createController(): SessionController {
+  return createSessionController({
+    config: bridge.store.config() ?? firstRunConfig,
+    dataDir: app.getPath('userData'),
+    platform: toPlatform(process.platform),
+    env: process.env,
+    homeDir: homedir(),
+    elevator: createSudoPromptElevator(),
+    logger: bridge.logger,
+  })
 }
 
-const elevator = createSudoPromptElevator()
-const lazyController = lazySessionController(() => createController(elevator, bridge.logger))
+const lazyController = lazySessionController(createController)
 
 const bridge = createApp({
   electron,
   controller: lazyController,
   parseConfig,
-  resolveSecrets: (config) => resolveSecrets(config, process.env),
   catalog: () => ({ regions, endpointKinds }),
   newRegion: (id) => ({ id, endpoints: defaultEndpointsFor('vpc') }),
   platform: process.platform,

@@ -222,6 +222,14 @@ describe('settings and secrets', () => {
     expect(await readdir(join(h.dir, 'data'))).toEqual(['config.json'])
   })
 
+  test('config:get says whether anything was saved yet (first run shows a placeholder)', async () => {
+    const h = await harness()
+    await h.bridge.start()
+    expect(await h.call('config:get')).toMatchObject({ ok: true, value: { saved: false, secretStorageAvailable: true } })
+    await h.call('config:set', { config: sampleConfigInput })
+    expect(await h.call('config:get')).toMatchObject({ ok: true, value: { saved: true } })
+  })
+
   test('without encrypted storage a secret is refused with a clear message and nothing is written', async () => {
     const h = await harness()
     electron.safeStorage.available = false
