@@ -1,0 +1,263 @@
+// `acr-bridge up` in the VPC world, in every tunnel mode: the built CLI runs in the laptop namespace without
+// --hosts-file, so it writes the laptop's /etc/hosts (the file `ip netns exec` bind-mounts from
+// /etc/netns/<laptop>/hosts: the hosts engine's mount-point path); skopeo in the laptop namespace then pushes an
+// image with a 30 MB layer to registry-vpc.cn-beijing.aliyuncs.com and pulls it back with equal digests, through the
+// tunnel and the ECS only (the laptop has no route to the VPC). On the ECS: our relay (sni), real tinyproxy with
+// Basic auth (connect), real OpenSSH sshd (ssh). Runs as root.
+
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { generateKeyPair, startSshd } from '../helpers/sshd.js'
+import { buildCli } from '../integration/cli-up/cli-process.js'
+import {
+  createVpcWorld,
+  DEFAULT_BLOB_REDIRECT,
+  HTTP_BLOB_REDIRECT,
+  WORLD_REGION,
+  type OciImage,
+  type VpcWorld,
+  type WorldProcess,
+} from './harness/index.js'
+
+type Mode = 'sni' | 'connect' | 'ssh'
+
+const proxyUser = 'acr-proxy-user'
+const proxyPassword = `proxy-${randomBytes(9).toString('hex')}`
+
+let world: VpcWorld
+let cli: string
+let laptopHostsBefore: Buffer
+let realHostsBefore: string
+const images = {} as Record<Mode, OciImage>
+
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex')
+
+beforeAll(async () => {
+  realHostsBefore = sha256(readFileSync('/etc/hosts'))
+  cli = await buildCli()
+  world = await createVpcWorld()
+  // Prove that the laptop's /etc/hosts is the world's file before letting `up` write "/etc/hosts" in there.
+  const marker = `# acr-bridge up-modes test ${randomBytes(6).toString('hex')}\n`
+  writeFileSync(world.laptopHostsPath, `${readFileSync(world.laptopHostsPath, 'utf8')}${marker}`)
+  const inside = await world.exec('laptop', 'cat', ['/etc/hosts'])
+  if (!inside.stdout.includes(marker)) {
+    throw new Error(`/etc/hosts in the laptop namespace is not ${world.laptopHostsPath}; refusing to run \`up\` there:\n${inside.stdout}${inside.stderr}`)
+  }
+  laptopHostsBefore = readFileSync(world.laptopHostsPath)
+  for (const mode of ['sni', 'connect', 'ssh'] as const) images[mode] = await world.buildImage({ sizeMb: 30, tag: mode })
+})
+
+afterAll(async () => {
+  await world?.dispose()
+  // Nothing here may ever touch the machine's own hosts file.
+  expect(sha256(readFileSync('/etc/hosts'))).toBe(realHostsBefore)
+})
+
+function configFor(mode: Mode, tunnel: Record<string, unknown>): string {
+  const path = join(world.tmpDir, `config-${mode}.json`)
+  const config = {
+    regions: [{ id: WORLD_REGION, endpoints: ['registry-vpc', 'dockerauth-vpc', 'oss-internal'] }],
+    // the Personal Edition style bucket host: plain HTTP on port 80, routed by Host
+    extraHosts: [{ name: world.names.httpBucket, ports: [80] }],
+    tunnel,
+    listen: { address: '127.0.0.1', port: 443, httpPort: 80 },
+  }
+  writeFileSync(path, JSON.stringify(config, null, 2))
+  return path
+}
+
+/** Starts `up` in the laptop namespace (OS hosts file, --yes) and waits for its status lines. */
+async function startUp(mode: Mode, tunnel: Record<string, unknown>, env: Record<string, string> = {}): Promise<WorldProcess> {
+  const up = await world.spawn('laptop', process.execPath, [cli, 'up', '--config', configFor(mode, tunnel), '--yes'], {
+    env: { ACR_BRIDGE_DATA_DIR: join(world.tmpDir, `data-${mode}`), ACR_BRIDGE_LOG: 'info', ...env },
+    logName: `up-${mode}`,
+    ready: /^state: healthy$/m,
+    readyTimeoutMs: 60_000,
+  })
+  const output = up.output()
+  expect(output).toContain(`acr-bridge up: 4 names in /etc/hosts, mode ${mode}`)
+  for (const name of [world.names.registry, world.names.auth, world.names.oss]) {
+    expect(output).toMatch(new RegExp(`^  ${name.replace(/\./g, '\\.')} +→ 127\\.0\\.0\\.1:443 via ${mode} `, 'm'))
+  }
+  expect(output).toMatch(new RegExp(`^  ${world.names.httpBucket.replace(/\./g, '\\.')} +→ 127\\.0\\.0\\.1:80 via ${mode} `, 'm'))
+  const hosts = readFileSync(world.laptopHostsPath, 'utf8')
+  for (const name of [world.names.registry, world.names.auth, world.names.oss, world.names.httpBucket]) expect(hosts).toContain(`127.0.0.1 ${name}\n`)
+  return up
+}
+
+interface Stopped {
+  output: string
+  connections: number
+  downMiB: number
+  upMiB: number
+  refused: number
+}
+
+/** SIGINT, exit 0, the laptop's hosts file byte for byte as before, and the tunnel's final counters. */
+async function stopUp(up: WorldProcess): Promise<Stopped> {
+  up.child.kill('SIGINT')
+  const exit = await up.exited
+  const output = up.output()
+  expect(exit, output).toEqual({ code: 0, signal: null })
+  expect(readFileSync(world.laptopHostsPath).equals(laptopHostsBefore), readFileSync(world.laptopHostsPath, 'utf8')).toBe(true)
+  const match = /^Stopped: (\d+) connections, ([\d.]+) MiB down, ([\d.]+) MiB up, \d+ errors, (\d+) refused/m.exec(output)
+  expect(match, output).not.toBeNull()
+  return { output, connections: Number(match![1]), downMiB: Number(match![2]), upMiB: Number(match![3]), refused: Number(match![4]) }
+}
+
+/** Push the mode's image, pull it back into a fresh OCI folder: equal digests, and the layer's bytes check out. */
+async function pushAndPull(mode: Mode, up: WorldProcess): Promise<void> {
+  const image = images[mode]
+  const ref = `acr-test/up-${mode}:v1`
+  const push = await world.skopeoPush('laptop', image, ref)
+  expect(push.ok, `${push.stderr}\n${up.output()}\n${world.logs()}`).toBe(true)
+  expect(push.digest).toBe(image.manifestDigest)
+  await pullAndCheck(mode, up)
+}
+
+async function pullAndCheck(mode: Mode, up: WorldProcess): Promise<void> {
+  const image = images[mode]
+  const pull = await world.skopeoPull('laptop', `acr-test/up-${mode}:v1`)
+  expect(pull.ok, `${pull.stderr}\n${up.output()}\n${world.logs()}`).toBe(true)
+  expect(pull.digest).toBe(image.manifestDigest)
+  expect(pull.configDigest).toBe(image.configDigest)
+  expect(pull.layerDigests).toEqual([image.layers[0]!.digest])
+  const hex = image.layers[0]!.digest.slice('sha256:'.length)
+  expect(sha256(readFileSync(join(pull.dir, 'blobs', 'sha256', hex)))).toBe(hex)
+}
+
+/** The same pull with the registry redirecting blobs to the plain-HTTP bucket host: the tunnel's port-80 path. */
+async function pullOverHttpRedirect(mode: Mode, up: WorldProcess): Promise<void> {
+  const hex = images[mode].layers[0]!.digest.slice('sha256:'.length)
+  const seen = world.ossRequests().length
+  await world.setBlobRedirect(HTTP_BLOB_REDIRECT)
+  try {
+    await pullAndCheck(mode, up)
+    const served = world.ossRequests().slice(seen).find((r) => r.scheme === 'http' && r.path.endsWith(`/${hex}/data`))
+    expect(served, JSON.stringify(world.ossRequests().slice(seen))).toMatchObject({
+      port: 80,
+      host: world.names.httpBucket,
+      status: 200,
+      complete: true,
+      bytes: images[mode].layers[0]!.size,
+    })
+  } finally {
+    await world.setBlobRedirect(DEFAULT_BLOB_REDIRECT)
+  }
+}
+
+async function pullFails(): Promise<string> {
+  const pull = await world.skopeoPull('laptop', `acr-test/up-sni:v1`, { timeoutMs: 60_000 })
+  expect(pull.ok).toBe(false)
+  return pull.stderr
+}
+
+describe('acr-bridge up in the VPC world', () => {
+  test('without up, the laptop cannot pull: the names do not resolve', async () => {
+    expect(await pullFails()).toMatch(new RegExp(`lookup ${world.names.registry.replace(/\./g, '\\.')}`))
+  })
+
+  test('sni mode through our relay on the ECS: push and pull 30 MB, refuse a foreign SNI, the port-80 bucket path', async () => {
+    const ecs = world.addresses.ecsPublic
+    const relay = await world.spawn('ecs', process.execPath, [cli, 'relay', '--listen', `${ecs}:443`, '--http-listen', `${ecs}:80`], {
+      logName: 'relay',
+      ready: /^relay: forwarding names matching \*\.aliyuncs\.com; Ctrl-C stops$/m,
+    })
+    try {
+      const up = await startUp('sni', { mode: 'sni', host: ecs, port: 443, httpPort: 80 })
+      await pushAndPull('sni', up)
+
+      // a name that is not in the set: the tunnel refuses it (TLS alert), logs it and counts it; nothing reaches the ECS
+      const evil = await world.request('laptop', { url: 'https://evil.example.com/', connectTo: { host: '127.0.0.1', port: 443 } })
+      expect(evil.ok).toBe(false)
+      await up.waitForOutput(/\[tunnel\] refused 127\.0\.0\.1:\d+: name-not-allowed \(evil\.example\.com\)/, 10_000)
+      expect(relay.output()).not.toContain('evil.example.com')
+
+      await pullOverHttpRedirect('sni', up)
+      const stopped = await stopUp(up)
+      expect(stopped.refused).toBe(1)
+      expect(stopped.output).toContain('1 refused (name-not-allowed 1)')
+      expect(stopped.upMiB).toBeGreaterThanOrEqual(30) // the push went through the tunnel
+      expect(stopped.downMiB).toBeGreaterThanOrEqual(60) // two pulls of the layer came back through it
+    } finally {
+      await relay.stop()
+    }
+    expect(relay.output()).toMatch(/^Stopped: [1-9]\d* forwarded, /m)
+    // the block is gone again: the laptop is back to "cannot resolve"
+    expect(await pullFails()).toMatch(/lookup registry-vpc/)
+  })
+
+  test('connect mode through real tinyproxy with Basic auth (password from the environment): push, pull, port-80 path', async () => {
+    const ecs = world.addresses.ecsPublic
+    const conf = join(world.tmpDir, 'tinyproxy.conf')
+    writeFileSync(
+      conf,
+      [
+        'User nobody',
+        'Group nogroup',
+        'Port 3128',
+        `Listen ${ecs}`,
+        'Timeout 600',
+        'MaxClients 200',
+        'LogLevel Info',
+        `Allow ${world.addresses.laptop}`,
+        'DisableViaHeader Yes',
+        'ConnectPort 443',
+        'ConnectPort 80',
+        `BasicAuth ${proxyUser} ${proxyPassword}`,
+        '',
+      ].join('\n'),
+    )
+    const tinyproxy = await world.spawn('ecs', 'tinyproxy', ['-d', '-c', conf], { logName: 'tinyproxy', ready: /listening on fd \[\d+\]/ })
+    try {
+      const up = await startUp('connect', { mode: 'connect', host: ecs, port: 3128, connect: { username: proxyUser } }, {
+        ACR_BRIDGE_PROXY_PASSWORD: proxyPassword,
+      })
+      expect(up.output()).not.toContain(proxyPassword)
+      await pushAndPull('connect', up)
+      await pullOverHttpRedirect('connect', up)
+      const stopped = await stopUp(up)
+      expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
+      expect(stopped.downMiB).toBeGreaterThanOrEqual(60)
+      expect(stopped.output).not.toContain(proxyPassword)
+    } finally {
+      await tinyproxy.stop()
+    }
+    // tinyproxy really carried the CONNECTs (to the registry on 443 and the bucket host on 80)
+    expect(tinyproxy.output()).toMatch(/CONNECT .*registry-vpc\.cn-beijing\.aliyuncs\.com:443/)
+    expect(tinyproxy.output()).toMatch(new RegExp(`CONNECT .*${world.names.httpBucket.replace(/\./g, '\\.')}:80`))
+  })
+
+  test('ssh mode through real OpenSSH sshd on the ECS (host key checked against a known_hosts the test wrote): push and pull', async () => {
+    const ecs = world.addresses.ecsPublic
+    const keyDir = mkdtempSync(join(world.tmpDir, 'ssh-'))
+    const client = await generateKeyPair(keyDir, 'id_ed25519')
+    const sshd = await startSshd({
+      listenAddress: ecs,
+      port: 22,
+      authorizedKeys: [client.publicKeyLine],
+      commandPrefix: ['ip', 'netns', 'exec', world.ns.ecs],
+    })
+    try {
+      const hostKey = sshd.hostKeys[0]!
+      const knownHostsPath = join(keyDir, 'known_hosts')
+      writeFileSync(knownHostsPath, `${ecs} ${hostKey.keyType} ${hostKey.keyBase64}\n`)
+      const up = await startUp('ssh', {
+        mode: 'ssh',
+        host: ecs,
+        port: 22,
+        ssh: { username: 'root', privateKeyPath: client.privateKeyPath, knownHostsPath },
+      })
+      expect(up.output()).toMatch(/via ssh root@203\.0\.113\.10:22/)
+      await pushAndPull('ssh', up)
+      const stopped = await stopUp(up)
+      expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
+      expect(stopped.downMiB).toBeGreaterThanOrEqual(30)
+      expect(sshd.log()).toMatch(/Accepted publickey for root from 203\.0\.113\.2/)
+    } finally {
+      await sshd.dispose()
+    }
+  })
+})
