@@ -1,0 +1,36 @@
+// Small statistics for benchmarks: medians, percentiles, and number formatting for tables.
+
+/** The median of `values` (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(values) {
+  return percentile(values, 50)
+}
+
+/**
+ * The p-th percentile (0–100) by linear interpolation between closest ranks (the "R-7" rule that spreadsheets
+ * use); NaN when empty.
+ */
+export function percentile(values, p) {
+  if (values.length === 0) return Number.NaN
+  const sorted = Float64Array.from(values).sort()
+  const rank = (p / 100) * (sorted.length - 1)
+  const low = Math.floor(rank)
+  const high = Math.ceil(rank)
+  return sorted[low] + (sorted[high] - sorted[low]) * (rank - low)
+}
+
+export function mean(values) {
+  if (values.length === 0) return Number.NaN
+  let sum = 0
+  for (const v of values) sum += v
+  return sum / values.length
+}
+
+/** `value` with `digits` decimals, or '–' for a missing or non-finite value. */
+export function fmt(value, digits = 1) {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : '–'
+}
+
+/** Bytes per millisecond-interval as MiB/s. */
+export function mibPerSecond(bytes, ms) {
+  return bytes / (1024 * 1024) / (ms / 1000)
+}

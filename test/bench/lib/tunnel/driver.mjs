@@ -1,0 +1,361 @@
+// The tunnel benchmark itself. Runs INSIDE a network namespace that parts/tunnel.mjs created, so every fixed
+// port below is private to it and no byte leaves the namespace's loopback. Prints progress on stderr and one
+// JSON result on stdout.
+//
+// The world, all on 127.0.0.1 in the namespace (the origin is reached by the name `localhost`, which every peer
+// resolves through the system hosts file to 127.0.0.1, so tinyproxy, sshd and our relay can target it):
+//   origin        server.mjs: TLS :443 (ECDSA P-256 certificate for localhost), raw :80
+//   ECS hops      socat tuned :7443 → :443 and :7080 → :80 ("socat ECS")
+//                 our relay :8443 (SNI) / :8080 (Host)
+//                 tinyproxy :3128 (CONNECT)
+//                 OpenSSH sshd :22 (root, key auth)
+//   laptop side   our tunnel, one child process per mode (sni → socat ECS, sni → relay, connect, ssh)
+//                 socat tuned :6443 → :7443 and :6080 → :7080 (the reference for the tunnel, same ECS hop)
+//                 socat tuned :5443 → :443 (one hop, for latency)
+//                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
+//
+// argv[2]: JSON {dist, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?}
+
+import { mkdirSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { interleave } from '../interleave.mjs'
+import { readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
+import { median, mibPerSecond, percentile } from '../stats.mjs'
+import { concurrentEchoes, latencySeries, rawDownload, tlsDownload, waitForPort } from './client.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const options = JSON.parse(process.argv[2] ?? '{}')
+const rounds = options.rounds ?? 5
+const tlsBytes = (options.tlsMiB ?? 256) * 1024 * 1024
+const rawBytes = (options.rawMiB ?? 512) * 1024 * 1024
+const latencyCount = options.latencyCount ?? 2000
+const concurrentCount = options.concurrent ?? 1000
+const name = 'localhost'
+const progress = (message) => process.stderr.write(`[tunnel-bench] ${message}\n`)
+
+const port = {
+  tls: 443,
+  raw: 80,
+  ecsSocatTls: 7443,
+  ecsSocatRaw: 7080,
+  relayTls: 8443,
+  relayRaw: 8080,
+  tinyproxy: 3128,
+  sshd: 22,
+  socatTls: 6443,
+  socatRaw: 6080,
+  socatOneHop: 5443,
+  sshL: 2443,
+}
+
+const socatArgs = (listen, target) => [
+  '-b',
+  '262144',
+  `TCP-LISTEN:${listen},bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024`,
+  `TCP:127.0.0.1:${target},nodelay`,
+]
+
+async function makeCertificate(dir) {
+  const keyPath = join(dir, 'origin.key')
+  const certPath = join(dir, 'origin.crt')
+  await runChecked('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyPath, '-out', certPath,
+  ])
+  return { keyPath, certPath }
+}
+
+async function startSshd(dir) {
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }) // sshd's privilege separation directory
+  const hostKey = join(dir, 'ssh_host_ed25519_key')
+  const clientKey = join(dir, 'client_ed25519')
+  await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-bench-host', '-f', hostKey])
+  await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-bench-client', '-f', clientKey])
+  const { readFile } = await import('node:fs/promises')
+  await writeFile(join(dir, 'authorized_keys'), await readFile(`${clientKey}.pub`), { mode: 0o600 })
+  const hostPub = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/)
+  const knownHostsPath = join(dir, 'known_hosts')
+  await writeFile(knownHostsPath, `127.0.0.1 ${hostPub[0]} ${hostPub[1]}\n`)
+  const config = join(dir, 'sshd_config')
+  await writeFile(
+    config,
+    [
+      `Port ${port.sshd}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PermitRootLogin prohibit-password',
+      'AllowTcpForwarding yes',
+      'MaxStartups 100',
+      'LogLevel INFO',
+      '',
+    ].join('\n'),
+  )
+  const sshd = await startChild({ name: 'sshd', command: '/usr/sbin/sshd', args: ['-D', '-e', '-f', config], ready: /Server listening on/ })
+  return { sshd, clientKey, knownHostsPath }
+}
+
+async function startTinyproxy(dir) {
+  const config = join(dir, 'tinyproxy.conf')
+  await writeFile(
+    config,
+    [
+      `Port ${port.tinyproxy}`,
+      'Listen 127.0.0.1',
+      'Timeout 600',
+      'MaxClients 4096',
+      'Allow 127.0.0.1',
+      'ConnectPort 443',
+      'ConnectPort 80',
+      'LogLevel Error',
+      '',
+    ].join('\n'),
+  )
+  const proxy = await startChild({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', config] })
+  await waitForPort(port.tinyproxy)
+  return proxy
+}
+
+function startTunnel(label, dist, mode, upstream) {
+  return startChild({
+    name: `tunnel ${label}`,
+    command: process.execPath,
+    args: [join(here, 'tunnel-host.mjs'), JSON.stringify({ dist, mode, name, upstream })],
+    ready: 'json',
+    timeoutMs: 30_000,
+  })
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'acrb-bench-tunnel-'))
+  try {
+    return await measure(dir)
+  } finally {
+    await stopAll()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function measure(dir) {
+  const started = Date.now()
+  progress('starting the origin, socat, the relay, tinyproxy, sshd and ssh -L')
+  const { keyPath, certPath } = await makeCertificate(dir)
+  const { readFile } = await import('node:fs/promises')
+  const ca = await readFile(certPath)
+  await startChild({
+    name: 'origin',
+    command: process.execPath,
+    args: [join(here, 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
+    ready: 'json',
+  })
+  for (const [listen, target] of [
+    [port.ecsSocatTls, port.tls],
+    [port.ecsSocatRaw, port.raw],
+    [port.socatTls, port.ecsSocatTls],
+    [port.socatRaw, port.ecsSocatRaw],
+    [port.socatOneHop, port.tls],
+  ]) {
+    await startChild({ name: `socat :${listen}`, command: 'socat', args: socatArgs(listen, target) })
+    await waitForPort(listen)
+  }
+  await startChild({
+    name: 'relay',
+    command: process.execPath,
+    args: [
+      join(here, 'relay-host.mjs'),
+      JSON.stringify({ dist: options.dist, host: '127.0.0.1', port: port.relayTls, httpPort: port.relayRaw, allow: [name], loopback: ['127.0.0.1'] }),
+    ],
+    ready: 'json',
+  })
+  await startTinyproxy(dir)
+  const { clientKey, knownHostsPath } = await startSshd(dir)
+  await startChild({
+    name: 'ssh -L',
+    command: 'ssh',
+    args: [
+      '-N', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHostsPath}`,
+      '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ExitOnForwardFailure=yes', '-i', clientKey,
+      '-c', 'aes128-gcm@openssh.com', '-L', `127.0.0.1:${port.sshL}:${name}:${port.tls}`, '-p', String(port.sshd), 'root@127.0.0.1',
+    ],
+  })
+  await waitForPort(port.sshL)
+
+  const upstreams = {
+    sni: { host: '127.0.0.1', port: port.ecsSocatTls, httpPort: port.ecsSocatRaw },
+    sniRelay: { host: '127.0.0.1', port: port.relayTls, httpPort: port.relayRaw },
+    connect: { host: '127.0.0.1', port: port.tinyproxy },
+    ssh: { host: '127.0.0.1', port: port.sshd, username: 'root', privateKeyPath: clientKey, knownHostsPath },
+  }
+  const modeOf = { sni: 'sni', sniRelay: 'sni', connect: 'connect', ssh: 'ssh' }
+  const tunnels = {}
+  const dists = [['', options.dist]]
+  if (options.baselineDist !== undefined) dists.push([' (before)', options.baselineDist])
+  for (const [suffix, dist] of dists) {
+    for (const key of Object.keys(upstreams)) {
+      const child = await startTunnel(`${key}${suffix}`, dist, modeOf[key], upstreams[key])
+      tunnels[`${key}${suffix}`] = child.ready
+    }
+  }
+
+  // ---- the paths --------------------------------------------------------------------------------------------
+  const tlsPaths = [
+    { name: 'direct', port: port.tls },
+    { name: 'socat', port: port.socatTls },
+    { name: 'socat 1 hop', port: port.socatOneHop },
+    { name: 'sni', port: tunnels.sni.port },
+    { name: 'sni via relay', port: tunnels.sniRelay.port },
+    { name: 'connect', port: tunnels.connect.port },
+    { name: 'ssh', port: tunnels.ssh.port },
+    { name: 'ssh -L', port: port.sshL },
+  ]
+  const rawPaths = [
+    { name: 'direct', port: port.raw },
+    { name: 'socat', port: port.socatRaw },
+    { name: 'tunnel', port: tunnels.sni.httpPort },
+    { name: 'tunnel via relay', port: tunnels.sniRelay.httpPort },
+  ]
+  for (const [suffix] of dists.slice(1)) {
+    tlsPaths.push({ name: `sni${suffix}`, port: tunnels[`sni${suffix}`].port }, { name: `ssh${suffix}`, port: tunnels[`ssh${suffix}`].port })
+    rawPaths.push({ name: `tunnel${suffix}`, port: tunnels[`sni${suffix}`].httpPort })
+  }
+  const latencyPaths = tlsPaths
+  const only = options.only === undefined ? undefined : new Set(options.only)
+  const want = (part) => only === undefined || only.has(part)
+
+  // Warm-up: JIT, session caches, sshd's first channels; failures here name the broken path early.
+  progress('warm-up')
+  for (const p of tlsPaths) {
+    await tlsDownload({ port: p.port, name, ca, bytes: 8 * 1024 * 1024 }).catch((error) => {
+      throw new Error(`TLS path ${p.name} does not work: ${error.message}`)
+    })
+    await latencySeries({ port: p.port, name, ca, count: 20 })
+  }
+  for (const p of rawPaths) {
+    await rawDownload({ port: p.port, name, bytes: 8 * 1024 * 1024 }).catch((error) => {
+      throw new Error(`raw path ${p.name} does not work: ${error.message}`)
+    })
+  }
+
+  const result = { rounds, tlsMiB: tlsBytes / 1048576, rawMiB: rawBytes / 1048576, latencyCount, concurrentCount, tls: {}, raw: {}, latency: {}, concurrent: {} }
+  const attempt = async (fn) => {
+    try {
+      return await fn()
+    } catch (error) {
+      return { error: error.message }
+    }
+  }
+
+  if (want('throughput')) {
+    progress(`throughput: ${rounds} interleaved rounds, TLS ${tlsBytes / 1048576} MiB and raw ${rawBytes / 1048576} MiB per transfer`)
+    const cases = [...tlsPaths.map((p) => ({ ...p, kind: 'tls' })), ...rawPaths.map((p) => ({ ...p, kind: 'raw', name: `raw ${p.name}` }))]
+    const samples = await interleave(
+      cases,
+      rounds,
+      (c) =>
+        attempt(async () => {
+          const r = c.kind === 'tls' ? await tlsDownload({ port: c.port, name, ca, bytes: tlsBytes }) : await rawDownload({ port: c.port, name, bytes: rawBytes })
+          return mibPerSecond(r.bytes, r.ms)
+        }),
+      (round) => progress(`  throughput round ${round + 1}/${rounds}`),
+    )
+    for (const c of cases) {
+      const values = samples.get(c.name)
+      const errors = values.filter((v) => typeof v !== 'number')
+      const numbers = values.filter((v) => typeof v === 'number')
+      const entry = { samples: numbers, median: median(numbers), ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}) }
+      if (c.kind === 'tls') result.tls[c.name] = entry
+      else result.raw[c.name.slice(4)] = entry
+    }
+  }
+
+  if (want('latency')) {
+    const perRound = Math.ceil(latencyCount / rounds)
+    progress(`latency: ${perRound * rounds} sequential connections per path in ${rounds} interleaved rounds`)
+    const samples = await interleave(
+      latencyPaths,
+      rounds,
+      (p) => attempt(() => latencySeries({ port: p.port, name, ca, count: perRound })),
+      (round) => progress(`  latency round ${round + 1}/${rounds}`),
+    )
+    for (const p of latencyPaths) {
+      const values = samples.get(p.name)
+      const errors = values.filter((v) => !Array.isArray(v))
+      const all = values.filter((v) => Array.isArray(v)).flat()
+      result.latency[p.name] = {
+        count: all.length,
+        p50: percentile(all, 50),
+        p99: percentile(all, 99),
+        roundMedians: values.filter((v) => Array.isArray(v)).map((v) => median(v)),
+        ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}),
+      }
+    }
+  }
+
+  if (want('concurrent')) {
+    for (const key of ['sniRelay', 'connect', 'ssh']) {
+      const label = { sniRelay: 'sni via relay', connect: 'connect', ssh: 'ssh' }[key]
+      progress(`concurrency: ${concurrentCount} connections through a fresh tunnel (${label})`)
+      const child = await startTunnel(`${key} (concurrency)`, options.dist, modeOf[key], upstreams[key])
+      try {
+        await latencySeries({ port: child.ready.port, name, ca, count: 20 })
+        const idle = readMemory(child.pid)
+        let peakRss = idle.rssKiB
+        const sampler = setInterval(() => {
+          try {
+            peakRss = Math.max(peakRss, readMemory(child.pid).rssKiB)
+          } catch {
+            // the process is gone: the result below says so
+          }
+        }, 50)
+        let held
+        const outcome = await concurrentEchoes({
+          port: child.ready.port,
+          name,
+          ca,
+          count: concurrentCount,
+          whileOpen: async () => {
+            await new Promise((r) => setTimeout(r, 500))
+            held = readMemory(child.pid)
+          },
+        }).finally(() => clearInterval(sampler))
+        const after = readMemory(child.pid)
+        result.concurrent[label] = {
+          ...outcome,
+          idleRssMiB: idle.rssKiB / 1024,
+          heldRssMiB: held.rssKiB / 1024,
+          peakRssMiB: Math.max(peakRss, after.hwmKiB) / 1024,
+          afterRssMiB: after.rssKiB / 1024,
+        }
+      } catch (error) {
+        result.concurrent[label] = { error: error.message, failures: concurrentCount }
+      } finally {
+        await child.stop()
+      }
+    }
+  }
+
+  result.seconds = (Date.now() - started) / 1000
+  return result
+}
+
+main().then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    process.exit(0)
+  },
+  (error) => {
+    process.stderr.write(`[tunnel-bench] failed: ${error.stack ?? error}\n`)
+    process.exit(1)
+  },
+)
+process.on('SIGTERM', () => {
+  void stopAll().finally(() => process.exit(143))
+})

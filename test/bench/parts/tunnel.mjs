@@ -1,0 +1,229 @@
+// Bench part: the tunnel (issue 3 "Benchmark"), with the BUILT core (dist/electron/core/tunnel and relay).
+//
+// Everything runs in a network namespace this part creates (own loopback: fixed ports, no traffic leaves it):
+// lib/tunnel/driver.mjs starts the origin, socat, our relay, tinyproxy, sshd, `ssh -L` and one tunnel process per
+// mode, then measures in interleaved rounds and prints JSON; this part turns that into figures, a table, the
+// ratios against the targets and PASS/MISS. Needs root, iproute2, socat, tinyproxy, openssh server and client,
+// openssl: a missing one fails the part with the package to install.
+//
+// Environment (all optional):
+//   ACRB_BENCH_TUNNEL_QUICK=1         a small run for development (2 rounds, small transfers, 200 connections)
+//   ACRB_BENCH_TUNNEL_BASELINE=<dir>  a second build root (holding electron/core/...) measured in the same run as
+//                                     "(before)" rows: before/after comparisons of a performance change
+//   ACRB_BENCH_TUNNEL_ONLY=throughput,latency,concurrent   a subset
+//   ACRB_BENCH_TUNNEL_JSON=<file>     also write the raw measurements there
+// Standalone: `node test/bench/parts/tunnel.mjs` (after `npm run build:electron`).
+
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createNetns } from '../lib/netns.mjs'
+import { fmt } from '../lib/stats.mjs'
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+const driverPath = fileURLToPath(new URL('../lib/tunnel/driver.mjs', import.meta.url))
+
+/** Targets of issue 3. 120 MB = 114.4 MiB. */
+export const targets = {
+  sniVsSocat: 0.95,
+  rawVsSocat: 0.8,
+  sshVsOpenSsh: 0.9,
+  addedP50Ms: 0.5,
+  concurrent: 1000,
+  rssMiB: 120e6 / 1048576,
+}
+
+const peers = [
+  ['ip', 'iproute2'],
+  ['socat', 'socat'],
+  ['tinyproxy', 'tinyproxy'],
+  ['sshd', 'openssh-server'],
+  ['ssh', 'openssh-client'],
+  ['ssh-keygen', 'openssh-client'],
+  ['openssl', 'openssl'],
+]
+
+function which(command) {
+  for (const dir of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    if (existsSync(join(dir, command))) return join(dir, command)
+  }
+  return undefined
+}
+
+function checkPrerequisites(dist) {
+  const missing = peers.filter(([command]) => which(command) === undefined)
+  if (missing.length > 0) {
+    throw new Error(`missing ${missing.map(([c]) => c).join(', ')}: apt-get install -y ${[...new Set(missing.map(([, p]) => p))].join(' ')}`)
+  }
+  if (process.getuid?.() !== 0) throw new Error('the tunnel bench creates a network namespace and starts sshd: run it as root')
+  for (const module of ['tunnel/tunnel.js', 'relay/relay.js']) {
+    if (!existsSync(join(dist, 'electron', 'core', module))) {
+      throw new Error(`${join(dist, 'electron', 'core', module)} is missing: run npm run build:electron first`)
+    }
+  }
+}
+
+function settings() {
+  const quick = process.env.ACRB_BENCH_TUNNEL_QUICK === '1'
+  const only = process.env.ACRB_BENCH_TUNNEL_ONLY
+  return {
+    dist: join(repoRoot, 'dist'),
+    ...(process.env.ACRB_BENCH_TUNNEL_BASELINE ? { baselineDist: process.env.ACRB_BENCH_TUNNEL_BASELINE } : {}),
+    rounds: quick ? 2 : 5,
+    tlsMiB: quick ? 64 : 256,
+    rawMiB: quick ? 128 : 512,
+    latencyCount: quick ? 200 : 2000,
+    concurrent: quick ? 200 : 1000,
+    ...(only ? { only: only.split(',') } : {}),
+  }
+}
+
+/** Runs the driver inside `ns`; resolves with its JSON. Its progress goes to our stderr. */
+function runDriver(ns, options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ns.exec[0], [...ns.exec.slice(1), process.execPath, driverPath, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.on('error', reject)
+    const stop = () => child.kill('SIGTERM')
+    process.once('SIGINT', stop)
+    child.on('close', (code) => {
+      process.off('SIGINT', stop)
+      if (code !== 0) {
+        reject(new Error(`the tunnel bench driver exited ${code}`))
+        return
+      }
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop()))
+      } catch (error) {
+        reject(new Error(`the tunnel bench driver printed no result: ${error.message}`))
+      }
+    })
+  })
+}
+
+const verdict = (ok) => (ok ? 'PASS' : 'MISS')
+
+/** Builds the table rows and the checks from the driver's result. Exported for the README generation. */
+export function evaluate(result) {
+  const rows = []
+  const checks = []
+  const tls = result.tls ?? {}
+  const raw = result.raw ?? {}
+  const latency = result.latency ?? {}
+  const concurrent = result.concurrent ?? {}
+  const direct = latency.direct?.p50
+
+  const ratioRow = (group, label, entry, reference, target, note) => {
+    const ratio = entry?.median / reference?.median
+    const ok = Number.isFinite(ratio) && ratio >= target && entry.error === undefined
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), `≥ ${target}`, verdict(ok), note ?? entry?.error ?? ''])
+    checks.push({ name: `${group} ${label}`, ok })
+  }
+  const infoRow = (group, label, entry, reference, note) => {
+    const ratio = entry?.median / reference?.median
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), '', '', note ?? entry?.error ?? ''])
+  }
+
+  if (tls.direct !== undefined) {
+    infoRow('TLS MiB/s', 'direct', tls.direct, tls.socat, 'Node TLS client → Node TLS server')
+    infoRow('TLS MiB/s', 'tuned socat', tls.socat, tls.socat, 'socat → socat (ECS hop) → origin: the reference')
+    ratioRow('TLS MiB/s', 'sni', tls.sni, tls.socat, targets.sniVsSocat, 'tunnel → socat (ECS hop) → origin')
+    if (tls['sni (before)']) infoRow('TLS MiB/s', 'sni (before)', tls['sni (before)'], tls.socat)
+    infoRow('TLS MiB/s', 'sni via relay', tls['sni via relay'], tls.socat, 'tunnel → our relay → origin')
+    infoRow('TLS MiB/s', 'connect', tls.connect, tls.socat, 'tunnel → tinyproxy → origin')
+    infoRow('TLS MiB/s', 'ssh -L aes128-gcm', tls['ssh -L'], tls['ssh -L'], 'OpenSSH client → sshd → origin: the reference')
+    ratioRow('TLS MiB/s', 'ssh', tls.ssh, tls['ssh -L'], targets.sshVsOpenSsh, 'tunnel (ssh2, aes128-gcm) → sshd → origin')
+    if (tls['ssh (before)']) infoRow('TLS MiB/s', 'ssh (before)', tls['ssh (before)'], tls['ssh -L'])
+  }
+  if (raw.direct !== undefined) {
+    infoRow('raw MiB/s', 'direct', raw.direct, raw.socat, 'Node client → Node server')
+    infoRow('raw MiB/s', 'tuned socat', raw.socat, raw.socat, 'socat → socat (ECS hop) → origin: the reference')
+    ratioRow('raw MiB/s', 'tunnel', raw.tunnel, raw.socat, targets.rawVsSocat, 'tunnel HTTP listener → socat (ECS hop) → origin')
+    if (raw['tunnel (before)']) infoRow('raw MiB/s', 'tunnel (before)', raw['tunnel (before)'], raw.socat)
+    infoRow('raw MiB/s', 'tunnel via relay', raw['tunnel via relay'], raw.socat, 'tunnel HTTP listener → our relay → origin')
+  }
+  const ours = new Set(['sni', 'sni via relay', 'connect', 'ssh'])
+  for (const [label, entry] of Object.entries(latency)) {
+    const added = entry.p50 - direct
+    const value = `${fmt(entry.p50, 2)} / ${fmt(entry.p99, 2)}`
+    if (label === 'direct') {
+      rows.push(['latency p50/p99 ms', label, value, '', '', '', `${entry.count} connections`])
+    } else if (ours.has(label) || label.endsWith('(before)')) {
+      const ok = Number.isFinite(added) && added <= targets.addedP50Ms && entry.error === undefined
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), entry.error ?? ''])
+      if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })
+    } else {
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', entry.error ?? ''])
+    }
+  }
+  for (const [label, entry] of Object.entries(concurrent)) {
+    const ok = entry.error === undefined && entry.failures === 0 && entry.opened === result.concurrentCount && entry.peakRssMiB < targets.rssMiB
+    rows.push([
+      `${result.concurrentCount} connections`,
+      label,
+      entry.error === undefined ? `${fmt(entry.idleRssMiB, 0)} → ${fmt(entry.peakRssMiB, 0)} MiB` : '–',
+      `${entry.failures ?? '–'} failed`,
+      `0, < ${fmt(targets.rssMiB, 1)} MiB`,
+      verdict(ok),
+      entry.error ?? (entry.firstError === undefined ? 'tunnel RSS idle → peak' : `first failure: ${entry.firstError}`),
+    ])
+    checks.push({ name: `concurrent ${label}`, ok })
+  }
+  return { rows, checks }
+}
+
+export function markdownTable(rows) {
+  const header = ['measure', 'path', 'median', 'ratio / added', 'target', '', 'notes']
+  const lines = [`| ${header.join(' | ')} |`, '|---|---|---:|---:|---|---|---|']
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`)
+  return lines.join('\n')
+}
+
+export async function run(report) {
+  const options = settings()
+  checkPrerequisites(options.dist)
+  if (options.baselineDist !== undefined) checkPrerequisites(options.baselineDist)
+  const ns = await createNetns('acrb-bench')
+  let result
+  try {
+    result = await runDriver(ns, options)
+  } finally {
+    await ns.dispose()
+  }
+  if (process.env.ACRB_BENCH_TUNNEL_JSON) await writeFile(process.env.ACRB_BENCH_TUNNEL_JSON, `${JSON.stringify(result, null, 2)}\n`)
+
+  const { rows, checks } = evaluate(result)
+  for (const [name, entry] of Object.entries(result.tls ?? {})) {
+    if (Number.isFinite(entry.median)) report.figure({ name: `TLS ${name}`, value: entry.median, unit: 'MiB/s', runs: entry.samples.length })
+  }
+  for (const [name, entry] of Object.entries(result.raw ?? {})) {
+    if (Number.isFinite(entry.median)) report.figure({ name: `raw ${name}`, value: entry.median, unit: 'MiB/s', runs: entry.samples.length })
+  }
+  for (const [name, entry] of Object.entries(result.latency ?? {})) {
+    if (Number.isFinite(entry.p50)) {
+      report.figure({ name: `latency p50 ${name}`, value: entry.p50, unit: 'ms', note: `p99 ${fmt(entry.p99, 2)} ms over ${entry.count}` })
+    }
+  }
+  for (const [name, entry] of Object.entries(result.concurrent ?? {})) {
+    if (Number.isFinite(entry.peakRssMiB)) {
+      report.figure({ name: `${result.concurrentCount} conns ${name} peak RSS`, value: entry.peakRssMiB, unit: 'MiB', note: `${entry.failures} failed` })
+    }
+  }
+  report.log('')
+  for (const line of markdownTable(rows).split('\n')) report.log(line)
+  report.log('')
+  report.log(`${checks.filter((c) => c.ok).length}/${checks.length} targets met (${result.rounds} rounds, ${fmt(result.seconds, 0)} s)`)
+}
+
+// Standalone run: `node test/bench/parts/tunnel.mjs`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await run({
+    figure: ({ name, value, unit, runs, note }) => console.log(`  ${name}: ${fmt(value, 2)} ${unit}${runs === undefined ? '' : ` (median of ${runs})`}${note ? `  ${note}` : ''}`),
+    log: (text) => console.log(`  ${text}`),
+  })
+}
