@@ -4,6 +4,16 @@
 
 export { fsyncDirectory, replaceFileContent, rewriteInPlace, writeFileAtomic } from './atomic-file.js'
 export { sudoPromptNoPolkitAgent, sudoPromptPermissionDenied, toElevationError } from './elevation-error.js'
+export { createDirectElevator, isProcessPrivileged } from './direct-elevator.js'
+export {
+  nftTableName,
+  parsePfToken,
+  pfAnchorName,
+  pfHookMissingExitCode,
+  renderNftRuleset,
+  renderPfRules,
+  toolMissingExitCode,
+} from './network-steps.js'
 export { canWriteDirectly, createPrivilegedWriter, flushResolverCacheDirectly } from './privileged-writer.js'
 export type { PrivilegedWriterOptions } from './privileged-writer.js'
 export { runPrivileged } from './run-privileged.js'
@@ -11,12 +21,17 @@ export type { PrivilegedRunOptions, PrivilegedRunOutput, Staging } from './run-p
 export { assertSafeAppPath, buildElevatedCommand, buildPrivilegedScript, isSafeAppPath, scriptFileName } from './script.js'
 export { targetChangedExitCode } from './types.js'
 export type {
+  CompanionSteps,
   Elevator,
   FileInstallRequest,
   FileInstallResult,
   FlushResolverCacheStep,
   InstallFileStep,
   InstallMethod,
+  LoopbackAliasStep,
+  PortRedirect,
+  PortRedirectAddStep,
+  PortRedirectRemoveStep,
   PrivilegedPlan,
   PrivilegedStep,
   PrivilegedWriter,

@@ -9,7 +9,15 @@ import type { Logger } from '../logger.js'
 import type { Platform } from '../paths.js'
 import { replaceFileContent } from './atomic-file.js'
 import { runPrivileged } from './run-privileged.js'
-import type { Elevator, FileInstallRequest, FileInstallResult, InstallMethod, PrivilegedStep, PrivilegedWriter } from './types.js'
+import type {
+  CompanionSteps,
+  Elevator,
+  FileInstallRequest,
+  FileInstallResult,
+  InstallMethod,
+  PrivilegedStep,
+  PrivilegedWriter,
+} from './types.js'
 
 export interface PrivilegedWriterOptions {
   readonly dataDir: string
@@ -82,7 +90,8 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
     return { elevated: false, method }
   }
 
-  async function installElevated(request: FileInstallRequest): Promise<FileInstallResult> {
+  async function installElevated(request: FileInstallRequest, companions?: CompanionSteps): Promise<FileInstallResult> {
+    const hasCompanions = companions !== undefined && companions.before.length + companions.after.length > 0
     let output: { stdout: string } | undefined
     let failure: BridgeError | undefined
     try {
@@ -90,6 +99,7 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
         { dataDir: options.dataDir, platform, elevator: options.elevator, ...(logger ? { logger } : {}), ...(options.promptName ? { promptName: options.promptName } : {}) },
         async (staging) => {
           const steps: PrivilegedStep[] = [
+            ...(companions?.before ?? []),
             {
               kind: 'install-file',
               source: await staging.stage('content.new', request.content),
@@ -98,6 +108,7 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
             },
           ]
           if (request.flushResolverCache) steps.push({ kind: 'flush-resolver-cache' })
+          steps.push(...(companions?.after ?? []))
           return { steps }
         },
       )
@@ -108,8 +119,14 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
     // Whatever the elevator said, the file decides what happened.
     const current = await readOrUndefined(request.target)
     if (current !== undefined && current.equals(request.content)) {
+      // A companion step (redirect, alias) that failed after the write still fails the call: its caller must know.
+      if (failure !== undefined && hasCompanions) throw failure
       if (failure !== undefined) logger?.warn('[hosts] the privileged run reported a failure after writing the file', failure)
-      return { elevated: true, method: output === undefined ? 'unknown' : parseMethod(output.stdout) }
+      return {
+        elevated: true,
+        method: output === undefined ? 'unknown' : parseMethod(output.stdout),
+        ...(hasCompanions && output !== undefined ? { output: output.stdout } : {}),
+      }
     }
     if (current !== undefined && !current.equals(request.expected) && failure?.code !== 'ELEVATION_DENIED') {
       throw new BridgeError('HOSTS_CHANGED_BEHIND_US', `${request.target} changed while acr-bridge was waiting for the administrator prompt.`, {
@@ -126,7 +143,11 @@ export function createPrivilegedWriter(options: PrivilegedWriterOptions): Privil
   }
 
   return {
-    async install(request) {
+    async install(request, companions) {
+      // Companion steps need the privileged run anyway: the file goes with them, so there is one prompt, not two.
+      if (companions !== undefined && companions.before.length + companions.after.length > 0) {
+        return installElevated(request, companions)
+      }
       if (await mayWrite(request.target)) {
         try {
           return await installDirectly(request)

@@ -1,10 +1,12 @@
 // Pure builders for the one script an elevated run executes and the fixed command line that starts it.
-// The ONLY variable parts are paths the app generated in its own staging folder; each is checked against a strict
-// character set (a path outside it is a bug: throw) and quoted for the shell that reads it. Nothing a user typed, no
-// host name, no hosts-file path, no config value is ever part of the text.
+// The ONLY variable parts are paths the app generated in its own staging folder (each checked against a strict
+// character set: a path outside it is a bug, so throw; then quoted for the shell that reads it) and, for the
+// network steps (network-steps.ts), canonical IPv4 addresses, integer ports and a numeric pf token. Nothing a user
+// typed, no host name, no hosts-file path, no config value is ever part of the text.
 
 import { posix, win32 } from 'node:path'
 import type { Platform } from '../paths.js'
+import { posixNetworkStep } from './network-steps.js'
 import { targetChangedExitCode, type InstallFileStep, type PrivilegedPlan, type PrivilegedStep } from './types.js'
 
 // Characters safe inside POSIX single quotes, inside sudo-prompt's outer `bash -c "…"` double quotes (no $ ` \ " !),
@@ -41,6 +43,9 @@ function pathsOf(step: PrivilegedStep): string[] {
     case 'install-file':
       return [step.source, step.expected, step.targetPathFile]
     case 'flush-resolver-cache':
+    case 'loopback-alias':
+    case 'port-redirect-add':
+    case 'port-redirect-remove':
       return []
   }
 }
@@ -114,6 +119,16 @@ function posixFlush(platform: 'linux' | 'darwin'): string[] {
 function windowsInstall(step: InstallFileStep): string[] {
   return [
     '# install-file: replace the target with the candidate, keeping its ACL and read-only attribute',
+    '# Another program (an antivirus scan, an editor) may hold the file for a moment: that is retried briefly.',
+    'function Test-AcrSharingViolation($failure) {',
+    '  $e = $failure.Exception',
+    '  while ($null -ne $e) {',
+    '    $code = $e.HResult -band 0xFFFF',
+    '    if ($code -eq 32 -or $code -eq 33) { return $true }',
+    '    $e = $e.InnerException',
+    '  }',
+    '  return $false',
+    '}',
     `$target = [System.IO.File]::ReadAllText(${psQuote(step.targetPathFile)}, [System.Text.Encoding]::UTF8)`,
     'if (-not [System.IO.Path]::IsPathRooted($target)) {',
     "  [Console]::Error.WriteLine('acr-bridge: the target path is not absolute'); exit 64",
@@ -131,12 +146,22 @@ function windowsInstall(step: InstallFileStep): string[] {
     'try {',
     '  if ($readOnly) { $item.IsReadOnly = $false }',
     `  [System.IO.File]::Copy(${psQuote(step.source)}, $tmp, $true)`,
-    '  try {',
-    '    [System.IO.File]::Replace($tmp, $target, [NullString]::Value)',
-    "    [Console]::Out.WriteLine('acr-bridge: method=rename')",
-    '  } catch {',
-    '    [System.IO.File]::WriteAllBytes($target, [System.IO.File]::ReadAllBytes($tmp))',
-    "    [Console]::Out.WriteLine('acr-bridge: method=in-place')",
+    '  for ($attempt = 1; ; $attempt++) {',
+    '    try {',
+    '      try {',
+    '        [System.IO.File]::Replace($tmp, $target, [NullString]::Value)',
+    "        [Console]::Out.WriteLine('acr-bridge: method=rename')",
+    '      } catch {',
+    '        if (Test-AcrSharingViolation $_) { throw }',
+    '        [System.IO.File]::WriteAllBytes($target, [System.IO.File]::ReadAllBytes($tmp))',
+    "        [Console]::Out.WriteLine('acr-bridge: method=in-place')",
+    '      }',
+    '      break',
+    '    } catch {',
+    '      if ($attempt -ge 10 -or -not (Test-AcrSharingViolation $_)) { throw }',
+    "      [Console]::Error.WriteLine('acr-bridge: the file is in use by another program; trying again')",
+    '      Start-Sleep -Milliseconds 300',
+    '    }',
     '  }',
     '} finally {',
     '  if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }',
@@ -162,7 +187,17 @@ export function buildPrivilegedScript(platform: Platform, plan: PrivilegedPlan):
     const lines = [`# ${header}`, "$ErrorActionPreference = 'Stop'", 'Set-StrictMode -Version 3.0']
     for (const step of plan.steps) {
       lines.push('')
-      lines.push(...(step.kind === 'install-file' ? windowsInstall(step) : windowsFlush()))
+      switch (step.kind) {
+        case 'install-file':
+          lines.push(...windowsInstall(step))
+          break
+        case 'flush-resolver-cache':
+          lines.push(...windowsFlush())
+          break
+        default:
+          // Windows has no privileged ports and the tunnel binds its address directly (docs/platforms.md).
+          throw new Error(`privileged script: step ${step.kind} is not used on Windows`)
+      }
     }
     lines.push('', 'exit 0')
     return `${lines.join('\r\n')}\r\n`
@@ -170,7 +205,16 @@ export function buildPrivilegedScript(platform: Platform, plan: PrivilegedPlan):
   const lines = ['#!/bin/sh', `# ${header}`, 'set -eu', 'umask 077', 'tmp=', 'trap \'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi\' EXIT']
   for (const step of plan.steps) {
     lines.push('')
-    lines.push(...(step.kind === 'install-file' ? posixInstall(platform, step) : posixFlush(platform)))
+    switch (step.kind) {
+      case 'install-file':
+        lines.push(...posixInstall(platform, step))
+        break
+      case 'flush-resolver-cache':
+        lines.push(...posixFlush(platform))
+        break
+      default:
+        lines.push(...posixNetworkStep(platform, step))
+    }
   }
   return `${lines.join('\n')}\n`
 }

@@ -1,4 +1,5 @@
-// The privileged-write port and the plan of steps one elevated run performs (issue 6 adds more step kinds).
+// The privileged-write port and the plan of steps one elevated run performs: file installs, the resolver flush, and
+// (issue 6) loopback aliases and port redirects.
 
 /**
  * Runs one command line with administrator rights behind ONE OS prompt. The app implements it with
@@ -30,7 +31,46 @@ export interface FlushResolverCacheStep {
   readonly kind: 'flush-resolver-cache'
 }
 
-export type PrivilegedStep = InstallFileStep | FlushResolverCacheStep
+/** One port mapping: connections to `address:port` go to the tunnel's listener on `toPort` (same machine). */
+export interface PortRedirect {
+  /** Canonical IPv4 address the hosts block points at. */
+  readonly address: string
+  /** The port clients dial (443, 80). */
+  readonly port: number
+  /** The port the unprivileged tunnel listens on. */
+  readonly toPort: number
+}
+
+/**
+ * Put an IPv4 address on the loopback interface (Linux `lo` as a /32, macOS `lo0` alias) when it is not there, or
+ * take it off when it is. Both directions are idempotent. Not used on Windows.
+ */
+export interface LoopbackAliasStep {
+  readonly kind: 'loopback-alias'
+  readonly action: 'add' | 'remove'
+  readonly address: string
+}
+
+/**
+ * Install the port redirects as a whole, replacing earlier ones: Linux our own nft table `ip acr_bridge` (a nat
+ * chain on the output hook); macOS our own pf anchor `com.apple/acr-bridge` plus one pf enable reference, whose
+ * token the script prints as `acr-bridge: pf-token=N`. Not used on Windows (no privileged ports there).
+ */
+export interface PortRedirectAddStep {
+  readonly kind: 'port-redirect-add'
+  readonly redirects: readonly PortRedirect[]
+  /** macOS: the enable reference an earlier apply took, released before a new one is taken. */
+  readonly releasePfToken?: string
+}
+
+/** Remove every redirect of ours (the nft table, or the pf anchor's rules and our enable reference); idempotent. */
+export interface PortRedirectRemoveStep {
+  readonly kind: 'port-redirect-remove'
+  /** macOS: the enable reference to release. */
+  readonly pfToken?: string
+}
+
+export type PrivilegedStep = InstallFileStep | FlushResolverCacheStep | LoopbackAliasStep | PortRedirectAddStep | PortRedirectRemoveStep
 
 export interface PrivilegedPlan {
   readonly steps: readonly PrivilegedStep[]
@@ -56,9 +96,22 @@ export interface FileInstallResult {
   readonly elevated: boolean
   /** rename: atomic replace; in-place: the target is a mount point, rewritten in place (journal-protected). */
   readonly method: InstallMethod
+  /** The privileged run's stdout, when companion steps ran with the write: they report through it (pf token). */
+  readonly output?: string
+}
+
+/**
+ * Privileged steps that ride along with a file install in the SAME elevated run (one prompt): `before` run ahead
+ * of the install (apply: alias, redirects), `after` behind it and the resolver flush (revert: redirects, alias).
+ * A failing companion step fails the install call even when the file was written.
+ */
+export interface CompanionSteps {
+  readonly before: readonly PrivilegedStep[]
+  readonly after: readonly PrivilegedStep[]
 }
 
 /** Writes a file directly when this process may, else through one elevated run. */
 export interface PrivilegedWriter {
-  install(request: FileInstallRequest): Promise<FileInstallResult>
+  /** With companion steps the write always goes through the (one) privileged run, together with them. */
+  install(request: FileInstallRequest, companions?: CompanionSteps): Promise<FileInstallResult>
 }

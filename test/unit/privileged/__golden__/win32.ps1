@@ -3,6 +3,16 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
 # install-file: replace the target with the candidate, keeping its ACL and read-only attribute
+# Another program (an antivirus scan, an editor) may hold the file for a moment: that is retried briefly.
+function Test-AcrSharingViolation($failure) {
+  $e = $failure.Exception
+  while ($null -ne $e) {
+    $code = $e.HResult -band 0xFFFF
+    if ($code -eq 32 -or $code -eq 33) { return $true }
+    $e = $e.InnerException
+  }
+  return $false
+}
 $target = [System.IO.File]::ReadAllText('C:\Users\dev\AppData\Roaming\ACR Bridge\elevate-AbC123\target-path', [System.Text.Encoding]::UTF8)
 if (-not [System.IO.Path]::IsPathRooted($target)) {
   [Console]::Error.WriteLine('acr-bridge: the target path is not absolute'); exit 64
@@ -20,12 +30,22 @@ $tmp = Join-Path $item.DirectoryName ('.' + $item.Name + '.acr-bridge.' + [Syste
 try {
   if ($readOnly) { $item.IsReadOnly = $false }
   [System.IO.File]::Copy('C:\Users\dev\AppData\Roaming\ACR Bridge\elevate-AbC123\content.new', $tmp, $true)
-  try {
-    [System.IO.File]::Replace($tmp, $target, [NullString]::Value)
-    [Console]::Out.WriteLine('acr-bridge: method=rename')
-  } catch {
-    [System.IO.File]::WriteAllBytes($target, [System.IO.File]::ReadAllBytes($tmp))
-    [Console]::Out.WriteLine('acr-bridge: method=in-place')
+  for ($attempt = 1; ; $attempt++) {
+    try {
+      try {
+        [System.IO.File]::Replace($tmp, $target, [NullString]::Value)
+        [Console]::Out.WriteLine('acr-bridge: method=rename')
+      } catch {
+        if (Test-AcrSharingViolation $_) { throw }
+        [System.IO.File]::WriteAllBytes($target, [System.IO.File]::ReadAllBytes($tmp))
+        [Console]::Out.WriteLine('acr-bridge: method=in-place')
+      }
+      break
+    } catch {
+      if ($attempt -ge 10 -or -not (Test-AcrSharingViolation $_)) { throw }
+      [Console]::Error.WriteLine('acr-bridge: the file is in use by another program; trying again')
+      Start-Sleep -Milliseconds 300
+    }
   }
 } finally {
   if (Test-Path -LiteralPath $tmp) { Remove-Item -LiteralPath $tmp -Force }
