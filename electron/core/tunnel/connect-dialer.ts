@@ -125,6 +125,7 @@ export function createConnectDialer(options: ConnectDialerOptions): Dialer {
         // Bytes the proxy (or the target through it) sent right after its answer belong to the stream.
         const rest = peeked.buffered.subarray(head.headLength)
         if (rest.length > 0) socket.unshift(rest)
+        resumeOnFirstDataListener(socket)
         return socket
       } catch (error) {
         socket.destroy()
@@ -159,4 +160,21 @@ function mapPeekError(error: unknown, proxy: string, authority: string, timeoutM
     })
   }
   return error
+}
+
+/**
+ * peekUntil leaves the socket explicitly paused, and an explicitly paused stream stays paused when a 'data' listener
+ * is added: a consumer that only listens (http.request over createConnection, as the probes do) would never see a
+ * byte. Give it the behaviour of a fresh socket: the first 'data' listener starts the flow (after it is attached, so
+ * no byte, the unshifted ones included, is emitted to nobody). pipe()/pipeline resume by themselves.
+ */
+function resumeOnFirstDataListener(socket: Socket): void {
+  const onNewListener = (event: string | symbol): void => {
+    if (event !== 'data') return
+    socket.off('newListener', onNewListener)
+    process.nextTick(() => {
+      if (socket.readableFlowing === false && socket.listenerCount('data') > 0) socket.resume()
+    })
+  }
+  socket.on('newListener', onNewListener)
 }
