@@ -24,7 +24,7 @@ export const doctorCommand: Command = {
     const pull = await pullProbe(context, config)
     const report = await runDoctor({ config, hostsPath, platform, env: io.env, homeDir, logger, ...(pull === undefined ? {} : { pull }) })
     if (booleanFlag(args, 'json')) {
-      printJson(io, { ok: report.ok, config: configPath, hostsFile: hostsPath, checks: report.checks, warnings: report.warnings, engines: report.engines, durationMs: report.durationMs })
+      printJson(io, { ok: report.ok, config: configPath, hostsFile: hostsPath, checks: report.checks, warnings: report.warnings, engines: report.engines, durationMs: report.durationMs, checksMs: report.checksMs })
     } else {
       printReport(context, report, `tunnel ${config.tunnel.mode} via ${formatHost(config.tunnel.host)}:${config.tunnel.port}, names → ${config.listen.address}, hosts file ${hostsPath}`)
     }

@@ -244,6 +244,8 @@ function throughHint(error: ThroughError, name: string): string {
       return error.bridgeError?.hint ?? 'Check the tunnel settings (tunnel.host, tunnel.port) and that the proxy ECS is running.'
     case 'closed':
       return `Check that the ECS can reach ${name} (its DNS or hosts file must resolve it to the VPC address) and that its proxy allows the name.`
+    case 'refused':
+      return `Allow ${name} on the ECS's relay or proxy (acr-bridge relay: --allow).`
     case 'certificate':
       return `Something other than ACR answers for ${name}: check what the ECS forwards the name to.`
     case 'timeout':

@@ -35,7 +35,9 @@ export interface DoctorReport {
   readonly checks: readonly CheckResult[]
   readonly engines: readonly EngineFinding[]
   readonly warnings: readonly EngineWarning[]
+  /** The whole run, and the checks alone (the engine detection runs beside them: `docker` may be slow to start). */
   readonly durationMs: number
+  readonly checksMs: number
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
@@ -45,6 +47,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const dialer = options.dialer ?? (await createDialerForConfig(options.config, { env: options.env, homeDir: options.homeDir, logger }))
   try {
     const listen = options.config.listen
+    let checksMs = 0
     const [checks, engines] = await Promise.all([
       runChecks({
         entries,
@@ -57,6 +60,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         ...(options.ca === undefined ? {} : { ca: options.ca }),
         ...(options.pull === undefined ? {} : { pull: options.pull }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+      }).then((results) => {
+        checksMs = Math.round(performance.now() - started)
+        return results
       }),
       detectContainerEngines({
         platform: options.platform,
@@ -71,6 +77,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       engines,
       warnings: engineWarnings(engines, listen.address),
       durationMs: Math.round(performance.now() - started),
+      checksMs,
     }
   } finally {
     if (options.dialer === undefined) await dialer.close().catch(() => undefined)

@@ -194,8 +194,15 @@ function throughFailure(group: string, error: unknown, hop: HopKind, certificate
       return fail(
         group,
         hop,
-        `the ECS closed the connection to ${where} before it answered: it cannot reach ${target.name}, or its proxy refuses the name`,
+        `${where} does not answer through the ECS (${error.message})`,
         `Check on the ECS that ${target.name} resolves to its VPC address and answers (the service may be down), and that the proxy allows the name.`,
+      )
+    case 'refused':
+      return fail(
+        group,
+        hop,
+        `the ECS refuses ${where}: ${error.message}`,
+        `Allow ${target.name} on the ECS's relay or proxy (acr-bridge relay: --allow; goproxy/nginx: its allow-list).`,
       )
     case 'timeout':
       return fail(group, hop, `no answer from ${where} through the tunnel within ${timeoutMs} ms`, `Check that the ECS can reach ${target.name} (security groups, VPC routes, the service itself).`, timeoutMs)

@@ -16,10 +16,13 @@ import type { Dialer } from '../tunnel/types.js'
  * - closed: the stream closed or reset before TLS or the HTTP answer completed: in sni mode the ECS accepted the
  *   connection but could not reach the name (or its relay refused it);
  * - certificate: TLS completed but the certificate is not valid for the name (or not trusted);
+ * - refused: a proxy on the way refused the name (TLS alert unrecognized_name, as our relay and tunnel send);
  * - timeout: no answer within the time limit; aborted: the caller gave up;
  * - protocol: an answer that is not HTTP (or not TLS).
+ * A TLS alert internal_error before the handshake completes counts as closed: SNI relays (ours) send it when they
+ * cannot reach the name.
  */
-export type ThroughFailure = 'dial' | 'closed' | 'certificate' | 'timeout' | 'aborted' | 'protocol'
+export type ThroughFailure = 'dial' | 'closed' | 'refused' | 'certificate' | 'timeout' | 'aborted' | 'protocol'
 
 export class ThroughError extends Error {
   readonly kind: ThroughFailure
@@ -181,6 +184,14 @@ function handshake(raw: Duplex, options: OpenOptions, limit: ReturnType<typeof d
       const code = errnoCode(error) ?? ''
       if (code === 'ECONNRESET' || code === 'EPIPE' || /socket disconnected|socket hang up/i.test(error.message)) {
         finish(new ThroughError('closed', 'tls', `the connection to ${options.name} closed during the TLS handshake`, { cause: error }))
+        return
+      }
+      if (code === 'ERR_SSL_TLSV1_ALERT_INTERNAL_ERROR') {
+        finish(new ThroughError('closed', 'tls', `the TLS handshake for ${options.name} got the alert internal_error: a relay on the way could not reach it`, { cause: error }))
+        return
+      }
+      if (code === 'ERR_SSL_TLSV1_UNRECOGNIZED_NAME') {
+        finish(new ThroughError('refused', 'tls', `the TLS handshake for ${options.name} got the alert unrecognized_name: a proxy on the way refuses the name`, { cause: error }))
         return
       }
       finish(new ThroughError('protocol', 'tls', `TLS to ${options.name} failed: ${error.message}`, { cause: error }))
