@@ -5,6 +5,7 @@ import { loadConfig } from '../../core/config/config-store.js'
 import { resolveSecrets } from '../../core/config/secrets.js'
 import { defaultHostsPath } from '../../core/paths.js'
 import { createSudoPromptElevator } from '../../core/privileged/sudo-prompt-elevator.js'
+import { createHealthMonitor } from '../../core/probes/index.js'
 import { createSessionController } from '../../core/session/controller.js'
 import type { TunnelStats } from '../../core/tunnel/tunnel.js'
 import { booleanFlag, requiredFlag, stringFlag } from '../args.js'
@@ -37,6 +38,8 @@ export const upCommand: Command = {
       elevator: createSudoPromptElevator(),
       logger: context.logger,
       drainMs: upDrainMs,
+      // doctor's checks, every 30 s while healthy and sooner while failing: the printed state is what they find
+      createHealthMonitor: (monitorContext) => createHealthMonitor(monitorContext),
     })
     try {
       const stale = await controller.findStaleLease()
@@ -122,7 +125,8 @@ function summary(stats: TunnelStats | undefined): string {
     down += row.bytesDown
     errors += row.errors
   }
-  const refused = Object.entries(stats.refused).filter(([, count]) => count > 0)
+  // A client that left before sending its head (the health probes' plain TCP connects do) was not refused.
+  const refused = Object.entries(stats.refused).filter(([reason, count]) => count > 0 && reason !== 'client-closed')
   const refusedCount = refused.reduce((sum, [, count]) => sum + count, 0)
   const refusedText = refusedCount === 0 ? '0 refused' : `${refusedCount} refused (${refused.map(([reason, count]) => `${reason} ${count}`).join(', ')})`
   return `${total} connections, ${mib(down)} down, ${mib(up)} up, ${errors} errors, ${refusedText}`

@@ -1,6 +1,9 @@
-// `acr-bridge up` as users run it: the BUILT CLI as a child process, on loopback, with a temp hosts file, a temp
-// data folder (ACR_BRIDGE_DATA_DIR) and free high ports. The "ECS" is a pair of plain TCP servers that record what
-// the tunnel forwards to them (sni mode: the ClientHello as the client sent it; port 80: the request head).
+// `acr-bridge up` as users run it: the BUILT CLI as a child process, on loopback, with a temp data folder
+// (ACR_BRIDGE_DATA_DIR) and free high ports. `up` runs in a private mount namespace whose /etc/hosts is the test's
+// temp file (and whose resolver knows only 127.0.0.1), so it writes "the OS hosts file" for real, its health probes
+// resolve through it, and nothing leaves loopback. The "ECS" is a pair of plain TCP servers that record what the
+// tunnel forwards to them (sni mode: the ClientHello as the client sent it; port 80: the request head). The probes
+// dial them too: the test marks its own connections (an ALPN value, a request path) to tell them apart.
 
 import { existsSync, promises as fs } from 'node:fs'
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net'
@@ -9,7 +12,17 @@ import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freePort } from '../../helpers/sshd.js'
-import { buildCli, cliPath, killAllCli, runCliOnce, spawnCli, type CliProcess } from './cli-process.js'
+import { randomBytes } from 'node:crypto'
+import {
+  buildCli,
+  cliPath,
+  killAllCli,
+  loopbackResolvConf,
+  privateResolverCommand,
+  runCliOnce,
+  spawnCli,
+  type CliProcess,
+} from './cli-process.js'
 
 const registry = 'registry-vpc.cn-beijing.aliyuncs.com'
 const auth = 'dockerauth-vpc.cn-beijing.aliyuncs.com'
@@ -55,6 +68,7 @@ async function recordingServer(reply?: string): Promise<RecordingServer> {
 
 let root: string
 let hostsPath: string
+let resolvPath: string
 let dataDir: string
 let configPath: string
 let env: NodeJS.ProcessEnv
@@ -73,25 +87,30 @@ async function writeConfig(overrides: Record<string, unknown> = {}): Promise<voi
   await fs.writeFile(configPath, JSON.stringify(config, null, 2))
 }
 
+/** `up` on "the OS hosts file" of its private mount namespace, which is the test's temp file. */
 function upArgs(...extra: string[]): string[] {
-  return ['up', '--config', configPath, '--hosts-file', hostsPath, ...extra]
+  return ['up', '--config', configPath, '--hosts-file', '/etc/hosts', ...extra]
+}
+
+function isolated(): { command: string[] } {
+  return { command: privateResolverCommand(hostsPath, resolvPath) }
 }
 
 async function hostsBytes(): Promise<Buffer> {
   return fs.readFile(hostsPath)
 }
 
-/** Starts `up` and waits for its first state line. */
+/** Starts `up` and waits for its first state line (the probes decide which: this fake ECS speaks no TLS). */
 async function startUp(...extra: string[]): Promise<CliProcess> {
-  const up = spawnCli(upArgs(...extra), env)
-  await up.waitFor(/^state: healthy$/m)
+  const up = spawnCli(upArgs(...extra), env, isolated())
+  await up.waitFor(/^state: (starting|healthy|degraded|down)/m)
   return up
 }
 
-/** One TLS handshake attempt with this SNI; resolves when the connection ends either way. */
-function tlsAttempt(servername: string, untilBytes?: () => boolean): Promise<string> {
+/** One TLS handshake attempt with this SNI (and ALPN `marker`); resolves when the connection ends either way. */
+function tlsAttempt(servername: string, marker: string, untilBytes?: () => boolean): Promise<string> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: ports.tls, servername, rejectUnauthorized: false })
+    const socket = tlsConnect({ host: '127.0.0.1', port: ports.tls, servername, ALPNProtocols: [marker], rejectUnauthorized: false })
     let settled = false
     const done = (what: string): void => {
       if (settled) return
@@ -110,14 +129,14 @@ function tlsAttempt(servername: string, untilBytes?: () => boolean): Promise<str
   })
 }
 
-function httpGet(host: string): Promise<string> {
+function httpGet(host: string, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host: '127.0.0.1', port: ports.http })
     let data = ''
     socket.on('data', (chunk: Buffer) => (data += chunk.toString()))
     socket.on('end', () => resolve(data))
     socket.on('error', reject)
-    socket.write(`GET /docker/registry/v2/blobs/x HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: test\r\n\r\n`)
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: test\r\n\r\n`)
   })
 }
 
@@ -128,6 +147,8 @@ beforeAll(async () => {
 beforeEach(async () => {
   root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-cli-up-'))
   hostsPath = join(root, 'hosts')
+  resolvPath = join(root, 'resolv.conf')
+  await fs.writeFile(resolvPath, loopbackResolvConf)
   dataDir = join(root, 'data')
   configPath = join(root, 'config.json')
   await fs.writeFile(hostsPath, originalHosts)
@@ -160,7 +181,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     expect(existsSync(cliPath)).toBe(true)
     const up = await startUp()
     const out = up.stdout()
-    expect(out).toContain(`acr-bridge up: 3 names in ${hostsPath}, mode sni`)
+    expect(out).toContain('acr-bridge up: 3 names in /etc/hosts, mode sni')
     expect(out).toMatch(new RegExp(`^  ${registry.replace(/\./g, '\\.')} +→ 127\\.0\\.0\\.1:${ports.tls} via sni 127\\.0\\.0\\.1:${ecs.port}$`, 'm'))
     expect(out).toMatch(new RegExp(`^  ${bucket.replace(/\./g, '\\.')} +→ 127\\.0\\.0\\.1:${ports.http} via sni 127\\.0\\.0\\.1:${ecsHttp.port}$`, 'm'))
 
@@ -168,24 +189,28 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     expect(during.startsWith(originalHosts)).toBe(true)
     expect(during).toContain(`127.0.0.1 ${registry}\r\n127.0.0.1 ${auth}\r\n127.0.0.1 ${bucket}\r\n`) // the file's own CRLF
     const lock = JSON.parse(await fs.readFile(join(dataDir, 'session.lock'), 'utf8')) as { pid: number; hostsPath: string }
-    expect(lock).toMatchObject({ pid: up.pid, hostsPath })
+    expect(lock).toMatchObject({ pid: up.pid, hostsPath: '/etc/hosts' })
 
-    // SNI in the set: the ClientHello reaches the ECS unchanged (the name is in it, in clear)
-    expect(await tlsAttempt(registry, () => ecs.received.some((b) => b.includes(registry)))).toBe('forwarded')
-    expect(ecs.received[0]![0]).toBe(0x16) // a TLS handshake record, replayed from its first byte
+    // SNI in the set: our ClientHello reaches the ECS unchanged (name and ALPN marker in clear, from its first byte)
+    const marker = `acr-test-${randomBytes(6).toString('hex')}`
+    const ours = (): Buffer | undefined => ecs.received.find((b) => b.includes(marker))
+    expect(await tlsAttempt(registry, marker, () => ours() !== undefined)).toBe('forwarded')
+    expect(ours()![0]).toBe(0x16) // a TLS handshake record, replayed from its first byte
+    expect(ours()!.includes(registry)).toBe(true)
     // Host in the set, on the HTTP listener: the request head reaches the ECS's HTTP port and the answer comes back
-    const answer = await httpGet(bucket)
+    const path = `/docker/registry/v2/blobs/${marker}`
+    const answer = await httpGet(bucket, path)
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
     expect(answer.endsWith('from the ecs')).toBe(true)
-    expect(ecsHttp.received[0]!.toString('latin1')).toMatch(new RegExp(`^GET /docker/registry/v2/blobs/x HTTP/1.1\r\nHost: ${bucket}\r\n`))
+    const head = ecsHttp.received.find((b) => b.includes(marker))
+    expect(head?.toString('latin1')).toMatch(new RegExp(`^GET ${path} HTTP/1.1\r\nHost: ${bucket}\r\n`))
     // a name not in the set: refused in TLS's own words, logged, never forwarded
-    const before = ecs.received.length
-    expect(await tlsAttempt('evil.example.com')).toMatch(/ERR_SSL_TLSV1_UNRECOGNIZED_NAME|ECONNRESET|closed/)
+    expect(await tlsAttempt('evil.example.com', `${marker}-evil`)).toMatch(/ERR_SSL_TLSV1_UNRECOGNIZED_NAME|ECONNRESET|closed/)
     await up.waitFor(/\[tunnel\] refused 127\.0\.0\.1:\d+: name-not-allowed \(evil\.example\.com\)/, { stream: 'stderr' })
-    expect(ecs.received.length).toBe(before)
+    expect(ecs.received.some((b) => b.includes('evil.example.com'))).toBe(false)
 
     // a second `up` on the same data folder fails clearly and changes nothing
-    const second = await runCliOnce(upArgs(), env)
+    const second = await runCliOnce(upArgs(), env, 30_000, isolated())
     expect(second.code).toBe(1)
     expect(second.stderr).toContain(`acr-bridge: acr-bridge is already running (pid ${up.pid} since `)
     expect(second.stderr).toContain(`kill ${up.pid}`)
@@ -195,7 +220,10 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     const exit = await up.exited
     expect(exit, up.stderr()).toEqual({ code: 0, signal: null })
     expect(up.stdout()).toContain('Stopping (SIGINT): draining open connections for up to 3 s, then removing the hosts block.')
-    expect(up.stdout()).toMatch(/^Stopped: 2 connections, .* 1 refused \(name-not-allowed 1\); removed the acr-bridge block from /m)
+    const stopped = /^Stopped: (\d+) connections, .*, (\d+) refused \(([^)]*)\); removed the acr-bridge block from \/etc\/hosts\.$/m.exec(up.stdout())
+    expect(stopped, up.stdout()).not.toBeNull()
+    expect(Number(stopped![1])).toBeGreaterThanOrEqual(2) // ours; the probes' own connections come on top
+    expect(stopped![3]!.split(', ')).toContain('name-not-allowed 1')
     expect((await hostsBytes()).equals(Buffer.from(originalHosts, 'latin1'))).toBe(true)
     expect(existsSync(join(dataDir, 'session.lock'))).toBe(false)
     expect(existsSync(join(dataDir, 'hosts.backup'))).toBe(false)
@@ -210,7 +238,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     expect(existsSync(join(dataDir, 'session.lock'))).toBe(true) // the dead process's lock
 
     const next = await startUp()
-    expect(next.stdout()).toContain(`Removed what an earlier session left behind (it did not stop cleanly): the acr-bridge block in ${hostsPath} (3 names).`)
+    expect(next.stdout()).toContain('Removed what an earlier session left behind (it did not stop cleanly): the acr-bridge block in /etc/hosts (3 names).')
     expect(next.stdout().indexOf('Removed what')).toBeLessThan(next.stdout().indexOf('acr-bridge up:'))
     expect(JSON.parse(await fs.readFile(join(dataDir, 'session.lock'), 'utf8'))).toMatchObject({ pid: next.pid })
     next.signal('SIGTERM')
@@ -219,11 +247,30 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     expect((await hostsBytes()).equals(Buffer.from(originalHosts, 'latin1'))).toBe(true)
   })
 
+  it('after kill -9, `revert` removes the stale block too, and the next up starts clean over the dead lock', async () => {
+    const crashed = await startUp()
+    crashed.signal('SIGKILL')
+    await crashed.exited
+    expect((await hostsBytes()).toString('latin1')).toContain(`127.0.0.1 ${registry}`)
+
+    const revert = await runCliOnce(['revert', '--hosts-file', hostsPath, '--yes'], env)
+    expect(revert.code, revert.stderr).toBe(0)
+    expect(revert.stdout).toContain(`Removed 3 acr-bridge names from ${hostsPath}`)
+    expect((await hostsBytes()).equals(Buffer.from(originalHosts, 'latin1'))).toBe(true)
+
+    const next = await startUp()
+    expect(next.stdout()).not.toContain('Removed what an earlier session left behind')
+    expect(JSON.parse(await fs.readFile(join(dataDir, 'session.lock'), 'utf8'))).toMatchObject({ pid: next.pid })
+    next.signal('SIGINT')
+    expect(await next.exited).toEqual({ code: 0, signal: null })
+    expect((await hostsBytes()).equals(Buffer.from(originalHosts, 'latin1'))).toBe(true)
+  })
+
   it('a port in use fails with PORT_IN_USE, writes nothing and leaves no lock', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(ports.http, '127.0.0.1', () => resolve()))
     try {
-      const run = await runCliOnce(upArgs(), env)
+      const run = await runCliOnce(upArgs(), env, 30_000, isolated())
       expect(run.code).toBe(1)
       expect(run.stderr).toContain(`acr-bridge: Another program already listens on 127.0.0.1:${ports.http}.`)
       expect(run.stderr).toContain('listen.httpPort')
@@ -242,7 +289,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('does not exist')
     await writeConfig({ listen: { address: '127.0.0.1', port: 70_000, httpPort: ports.http } })
-    const invalid = await runCliOnce(upArgs(), env)
+    const invalid = await runCliOnce(upArgs(), env, 30_000, isolated())
     expect(invalid.code).toBe(2)
     expect(invalid.stderr).toContain('listen.port')
     expect((await hostsBytes()).toString('latin1')).toBe(originalHosts)
@@ -250,11 +297,12 @@ describe('acr-bridge up (built CLI, loopback)', () => {
   })
 
   it('on a terminal it asks once before writing: no changes nothing; yes runs until Ctrl-C', async () => {
-    // `script` gives the CLI a real pseudo-terminal; the paths reach the fixed command line as variables only.
-    const command = ['script', '-qec', 'exec "$NODE" "$CLI" up --config "$CFG" --hosts-file "$HOSTS"', '/dev/null']
-    const ttyEnv = { ...env, NODE: process.execPath, CLI: cliPath, CFG: configPath, HOSTS: hostsPath }
+    // `script` gives the CLI a real pseudo-terminal; the paths reach the fixed command lines as variables only.
+    const inner = 'mount --bind "$HOSTS" /etc/hosts && mount --bind "$RESOLV" /etc/resolv.conf && exec "$NODE" "$CLI" up --config "$CFG" --hosts-file /etc/hosts'
+    const command = ['script', '-qec', `exec unshare --mount --propagation private -- sh -c '${inner}'`, '/dev/null']
+    const ttyEnv = { ...env, NODE: process.execPath, CLI: cliPath, CFG: configPath, HOSTS: hostsPath, RESOLV: resolvPath }
     const declined = spawnCli([], ttyEnv, { command })
-    await declined.waitFor(new RegExp(`Write 3 names to ${hostsPath.replace(/[.]/g, '\\.')}\\? \\[y/N\\] `))
+    await declined.waitFor(/Write 3 names to \/etc\/hosts\? \[y\/N\] /)
     declined.child.stdin!.write('n\n')
     expect((await declined.exited).code).toBe(1)
     expect(declined.stdout()).toContain('Nothing changed.')
@@ -263,7 +311,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     const accepted = spawnCli([], ttyEnv, { command })
     await accepted.waitFor(/\[y\/N\] /)
     accepted.child.stdin!.write('y\n')
-    await accepted.waitFor(/^state: healthy\r?$/m)
+    await accepted.waitFor(/^state: (starting|healthy|degraded|down)/m)
     expect((await hostsBytes()).toString('latin1')).toContain(registry)
     accepted.child.stdin!.write('\u0003') // Ctrl-C on the terminal: SIGINT to the foreground process
     expect((await accepted.exited).code).toBe(0)
