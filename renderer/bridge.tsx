@@ -21,27 +21,39 @@ export function useBridge(): AcrApi {
 }
 
 /**
- * NOT in the contract yet (see the renderer report): trusting an unknown SSH host key, i.e. core's
- * `trustHostKey(knownHostsPath, host, port, keyType, keyBase64)` behind a channel such as `ssh:trust-host-key`.
- * The window uses it when the bridge offers it, and otherwise shows the key and the error's hint only.
+ * What the window knows when it offers to trust an SSH host key: the tunnel's host and port, and the fingerprint,
+ * key type and key an SSH_HOST_KEY_UNKNOWN error carries in its `details`. Main checks the fingerprint against the
+ * key and the host and port against the saved tunnel before it writes anything (`ssh:trust-host-key`).
  */
 export interface HostKeyTrustRequest {
   readonly host: string
   readonly port: number
-  /** As the SSH_HOST_KEY_UNKNOWN error reported it, e.g. `SHA256:…`; main should check it against `key`. */
+  /** `SHA256:…`, as the error reported it. */
   readonly fingerprint: string
   /** `ssh-ed25519`, … and the key itself (base64), when the error carried them (core's details do). */
   readonly keyType?: string
   readonly key?: string
 }
-export interface HostKeyTrustApi {
-  readonly ssh?: { readonly trustHostKey: (request: HostKeyTrustRequest) => Promise<Result<null>> }
-}
 
-/** The bridge's host key trust function, when it has one. */
+/** The bridge's host key trust function (`api.ssh.trustHostKey`), when it has one. */
 export function hostKeyTrust(api: AcrApi): ((request: HostKeyTrustRequest) => Promise<Result<null>>) | undefined {
-  const extended = api as AcrApi & HostKeyTrustApi
-  return extended.ssh?.trustHostKey
+  // A bridge built before the channel existed has no `ssh`: the window then shows the key and the hint only.
+  const trust = (api as Partial<Pick<AcrApi, 'ssh'>>).ssh?.trustHostKey
+  if (trust === undefined) return undefined
+  return async (request) => {
+    const { host, port, fingerprint, keyType, key } = request
+    if (keyType === undefined || key === undefined) {
+      return {
+        ok: false,
+        error: {
+          code: 'USAGE',
+          message: 'The error did not carry the key itself, so it cannot be trusted from here.',
+          hint: 'Add the key to your known_hosts file yourself (ssh-keyscan on a trusted network), then test again.',
+        },
+      }
+    }
+    return trust({ host, port, fingerprint, keyType, key })
+  }
 }
 
 export interface HostKeyDetails {
@@ -50,12 +62,9 @@ export interface HostKeyDetails {
   readonly key?: string
 }
 
-/**
- * The key an SSH_HOST_KEY_UNKNOWN error carries. SerializedError has no `details` yet (see the report); core's
- * BridgeError.details (`fingerprint`, `keyType`, `key`) are read here when a bridge passes them through.
- */
+/** The key an SSH_HOST_KEY_UNKNOWN error carries in its details (core's BridgeError.details, passed through). */
 export function hostKeyDetails(error: SerializedError): HostKeyDetails | undefined {
-  const details = (error as SerializedError & { readonly details?: Readonly<Record<string, unknown>> }).details
+  const details = error.details
   const text = (name: string): string | undefined => {
     const value = details?.[name]
     return typeof value === 'string' && value.length > 0 ? value : undefined

@@ -86,6 +86,38 @@ export interface LogTailRequest {
   readonly limit?: number
 }
 
+/**
+ * `ssh:trust-host-key`: add an SSH host key to the known_hosts file of the saved ssh tunnel, after the user compared
+ * its fingerprint (an SSH_HOST_KEY_UNKNOWN error carries all five values in its `details`). Main refuses unless
+ * `host`/`port` are the saved tunnel's and `fingerprint` is the SHA-256 fingerprint of `key` (`keyType` its type).
+ */
+export interface HostKeyTrustRequest {
+  readonly host: string
+  readonly port: number
+  /** `ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, … */
+  readonly keyType: string
+  /** The public key blob, base64 (as in a known_hosts line). */
+  readonly key: string
+  /** `SHA256:…` as `ssh-keygen -l` prints it. */
+  readonly fingerprint: string
+}
+
+/** `log:write`: the window's own errors (window.onerror, unhandledrejection) for the main log. */
+export interface RendererLogRequest {
+  readonly level: 'error' | 'warn'
+  /** One message; at most 4096 characters. */
+  readonly message: string
+  /** Where: a script URL with line and column, at most 1024 characters. */
+  readonly source?: string
+  /** The stack, at most 16384 characters (the log keeps the first lines). */
+  readonly stack?: string
+}
+
+/** `log:write`: false when the line was dropped because the window wrote too many lines too fast. */
+export interface RendererLogResult {
+  readonly written: boolean
+}
+
 /** `profile:export`: a save dialog, then the config format with every secret removed. */
 export type ProfileExportResult =
   | { readonly saved: true; readonly path: string }
@@ -143,6 +175,8 @@ export interface InvokeContract {
   'lease:find': { request: void; response: StaleLease | null }
   'lease:revert': { request: void; response: null }
   'log:tail': { request: LogTailRequest; response: readonly LogEntry[] }
+  'log:write': { request: RendererLogRequest; response: RendererLogResult }
+  'ssh:trust-host-key': { request: HostKeyTrustRequest; response: null }
   'profile:export': { request: void; response: ProfileExportResult }
   'profile:import': { request: void; response: ProfileImportResult }
   'app:settings': { request: void; response: AppSettings }
@@ -179,6 +213,8 @@ export const invokeChannels = [
   'lease:find',
   'lease:revert',
   'log:tail',
+  'log:write',
+  'ssh:trust-host-key',
   'profile:export',
   'profile:import',
   'app:settings',
@@ -233,6 +269,8 @@ export const invokeMethods = {
   'lease:find': ['lease', 'find'],
   'lease:revert': ['lease', 'revert'],
   'log:tail': ['log', 'tail'],
+  'log:write': ['log', 'write'],
+  'ssh:trust-host-key': ['ssh', 'trustHostKey'],
   'profile:export': ['profile', 'export'],
   'profile:import': ['profile', 'import'],
   'app:settings': ['app', 'settings'],
@@ -267,7 +305,11 @@ export interface AcrApi {
     readonly find: InvokeFunction<'lease:find'>
     readonly revert: InvokeFunction<'lease:revert'>
   }
-  readonly log: { readonly tail: InvokeFunction<'log:tail'> }
+  readonly log: {
+    readonly tail: InvokeFunction<'log:tail'>
+    readonly write: InvokeFunction<'log:write'>
+  }
+  readonly ssh: { readonly trustHostKey: InvokeFunction<'ssh:trust-host-key'> }
   readonly profile: {
     readonly export: InvokeFunction<'profile:export'>
     readonly import: InvokeFunction<'profile:import'>

@@ -9,6 +9,11 @@ export interface SerializedError {
   readonly hint?: string
   /** The config field or input the error is about (`regions[0].id`), when there is one. */
   readonly field?: string
+  /**
+   * Plain values the caller may act on, passed through from core's BridgeError.details (e.g. the fingerprint,
+   * keyType and key of an unknown SSH host key, which the window shows and hands back to `ssh:trust-host-key`).
+   */
+  readonly details?: Readonly<Record<string, string | number | boolean>>
 }
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedError }

@@ -45,5 +45,11 @@ export interface SessionState {
   readonly checks: readonly CheckResult[]
   readonly traffic: readonly NameTraffic[]
   /** Set when kind is 'down' or 'off' after a failure: why. */
-  readonly error?: { readonly code: string; readonly message: string; readonly hint?: string }
+  readonly error?: {
+    readonly code: string
+    readonly message: string
+    readonly hint?: string
+    /** As SerializedError.details (e.g. an unknown SSH host key's fingerprint, keyType and key). */
+    readonly details?: Readonly<Record<string, string | number | boolean>>
+  }
 }

@@ -74,10 +74,20 @@ export function serializeError(error: unknown): SerializedError {
       message: error.message,
       ...(error.hint === undefined ? {} : { hint: error.hint }),
       ...(error.field === undefined ? {} : { field: error.field }),
+      ...(error.details === undefined ? {} : { details: plainDetails(error.details) }),
     }
   }
   const message = error instanceof Error ? error.message : String(error)
   return { code: 'INTERNAL', message }
+}
+
+/** A copy holding only string, finite number and boolean values (details cross IPC and the CLI's --json). */
+function plainDetails(details: Readonly<Record<string, unknown>>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {}
+  for (const [key, value] of Object.entries(details)) {
+    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) out[key] = value
+  }
+  return out
 }
 
 /** The errno code of a Node system error, if it is one. */

@@ -1,27 +1,20 @@
 // Composes the desktop app from its parts. Everything comes in through `deps` (Electron, the session controller,
 // the config parser, paths), so tests can build the whole app around fakes. index.ts passes the real things.
 
-import type {
-  AppSettings,
-  AppSettingsPatch,
-  CatalogView,
-  ConfigSetRequest,
-  ConfigView,
-  EventChannel,
-  EventContract,
-} from '../common/ipc-contract.js'
+import { homedir } from 'node:os'
+import type { CatalogView, EventChannel, EventContract } from '../common/ipc-contract.js'
 import type { SessionState } from '../common/status.js'
 import type { Config, RegionSelection } from '../core/config/types.js'
 import type { Logger } from '../core/logger.js'
 import type { SessionController } from '../core/session/types.js'
 import type { BrowserWindowLike, ElectronSurface } from './electron-surface.js'
 import { ipcImplementations, registerIpcHandlers, type IpcServices } from './ipc-handlers.js'
+import { createIpcServices } from './ipc-handlers-services.js'
 import { createValidators, type ParseConfig } from './ipc-schemas.js'
 import { installQuitSequence, type QuitSequence } from './lifecycle.js'
 import { createRotatingFileLogger, type RotatingFileLogger } from './log-file.js'
 import { createMainWindow, loadRenderer, showWindow, type MainWindowPaths } from './main-window.js'
 import { createStateNotifier, type StateNotifier } from './notifications.js'
-import { exportProfile, importProfile } from './profile.js'
 import { createRateLimiter } from './rate-limiter.js'
 import { withoutSecrets } from './secrets.js'
 import { contentSecurityPolicy, installSessionSecurity } from './security.js'
@@ -65,6 +58,8 @@ export interface AppDeps {
   /** Default: a rotating file under paths.logs. */
   readonly logger?: RotatingFileLogger
   readonly now?: () => number
+  /** `~` in config paths (known_hosts for a trusted SSH host key) expands to this; default os.homedir(). */
+  readonly homeDir?: string
 }
 
 export interface BridgeApp {
@@ -128,30 +123,6 @@ export function createApp(deps: AppDeps): BridgeApp {
     if (window !== undefined) showWindow(window)
   }
 
-  function configView(): ConfigView {
-    return {
-      config: withoutSecrets(controller.getConfig()),
-      storedSecrets: settingsStore.storedSecrets(),
-      secretStorageAvailable: settingsStore.secretStorageAvailable(),
-      saved: settingsStore.config() !== undefined,
-    }
-  }
-
-  async function saveConfig(request: ConfigSetRequest): Promise<ConfigView> {
-    const full = await settingsStore.saveConfig(request.config, request.clearSecrets)
-    await controller.setConfig(full)
-    const view = configView()
-    broadcast('config:changed', view)
-    renderTray()
-    return view
-  }
-
-  async function setAppSettings(patch: AppSettingsPatch): Promise<AppSettings> {
-    const saved = await settingsStore.saveAppSettings(patch)
-    if (patch.startAtLogin !== undefined) applyLoginItem(saved.startAtLogin)
-    return saved
-  }
-
   function applyLoginItem(openAtLogin: boolean): void {
     // In development this would register the bare Electron binary as a login item.
     if (!app.isPackaged) return
@@ -182,7 +153,7 @@ export function createApp(deps: AppDeps): BridgeApp {
     const has = config.regions.some((r) => r.id === id)
     if (has === checked) return
     const regions = checked ? [...config.regions, deps.newRegion(id)] : config.regions.filter((r) => r.id !== id)
-    await saveConfig({ config: { ...config, regions } })
+    await services.saveConfig({ config: { ...config, regions } })
   }
 
   async function runDiagnosticsFromTray(): Promise<void> {
@@ -260,19 +231,23 @@ export function createApp(deps: AppDeps): BridgeApp {
     }
   }
 
-  const services: IpcServices = {
+  // The same services the test host builds (ipc-handlers-services.ts); here events go to the window and the tray.
+  const services: IpcServices = createIpcServices({
     controller,
+    store: settingsStore,
     catalog: () => deps.catalog(),
-    configView,
-    saveConfig,
-    logTail: (limit) => logger.tail(limit),
-    exportProfile: () => exportProfile(electron.dialog, controller.getConfig()),
-    importProfile: () => importProfile(electron.dialog, deps.parseConfig),
-    appSettings: () => settingsStore.appSettings(),
-    setAppSettings,
+    parseConfig: deps.parseConfig,
+    logger,
+    dialog: electron.dialog,
     appInfo: () => ({ version: app.getVersion(), platform: deps.platform, packaged: app.isPackaged }),
-    diagnosticsCompleted: (results) => broadcast('diagnostics:completed', results),
-  }
+    homeDir: deps.homeDir ?? homedir(),
+    broadcast,
+    onConfigSaved: () => renderTray(),
+    onAppSettingsSaved: (saved, patch) => {
+      if (patch.startAtLogin !== undefined) applyLoginItem(saved.startAtLogin)
+    },
+    now,
+  })
 
   async function start(): Promise<boolean> {
     if (!app.requestSingleInstanceLock()) {

@@ -8,17 +8,20 @@ import {
   type CatalogView,
   type ConfigSetRequest,
   type ConfigView,
+  type HostKeyTrustRequest,
   type InvokeChannel,
   type LogEntry,
   type ProfileExportResult,
   type ProfileImportResult,
+  type RendererLogRequest,
+  type RendererLogResult,
 } from '../common/ipc-contract.js'
 import type { CheckResult } from '../common/status.js'
 import type { SessionController } from '../core/session/types.js'
 import { handle, type HandleContext, type Implementation } from './ipc.js'
 import type { Validators } from './ipc-schemas.js'
 
-/** What the handlers call besides the controller (implemented in app.ts). */
+/** What the handlers call besides the controller (createIpcServices in ipc-handlers-services.ts builds it). */
 export interface IpcServices {
   readonly controller: SessionController
   catalog(): CatalogView
@@ -32,6 +35,10 @@ export interface IpcServices {
   appInfo(): AppInfo
   /** Diagnostics ran (from the window or the tray): tell every view. */
   diagnosticsCompleted(results: readonly CheckResult[]): void
+  /** Checks the request against the saved ssh tunnel and the key itself, then adds it to known_hosts. */
+  trustHostKey(request: HostKeyTrustRequest): Promise<void>
+  /** The window's own errors into the main log, rate-limited and bounded. */
+  writeRendererLog(request: RendererLogRequest): RendererLogResult
 }
 
 export type Implementations = { readonly [C in InvokeChannel]: Implementation<C> }
@@ -64,6 +71,11 @@ export function ipcImplementations(services: IpcServices): Implementations {
       return null
     },
     'log:tail': (request) => services.logTail(request.limit ?? 200),
+    'log:write': (request) => services.writeRendererLog(request),
+    'ssh:trust-host-key': async (request) => {
+      await services.trustHostKey(request)
+      return null
+    },
     'profile:export': () => services.exportProfile(),
     'profile:import': () => services.importProfile(),
     'app:settings': () => services.appSettings(),

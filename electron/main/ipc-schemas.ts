@@ -55,6 +55,23 @@ const discoverSchema = z.strictObject({
 
 const logTailSchema = z.strictObject({ limit: z.number().int().min(1).max(1000).optional() })
 
+/** The values an SSH_HOST_KEY_UNKNOWN error's details carry; main checks the fingerprint against the key itself. */
+const trustHostKeySchema = z.strictObject({
+  host: z.string().min(1).max(253).regex(/^[A-Za-z0-9._:%-]+$/, 'must be a host name or address'),
+  port: z.number().int().min(1).max(65535),
+  keyType: z.string().regex(/^[A-Za-z0-9@._+-]{1,64}$/, 'must be an SSH key type'),
+  key: z.string().min(16).max(16384).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+  fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256 fingerprint'),
+})
+
+/** Bounded: the window may report its errors, not fill the log. */
+const logWriteSchema = z.strictObject({
+  level: z.enum(['error', 'warn']),
+  message: z.string().max(4096),
+  source: z.string().max(1024).optional(),
+  stack: z.string().max(16384).optional(),
+})
+
 const settingsPatchSchema = z.strictObject({
   startAtLogin: z.boolean().optional(),
   language: z.enum(languageSettings).optional(),
@@ -90,6 +107,8 @@ export function createValidators(parseConfig: ParseConfig): Validators {
     'lease:find': noPayload('lease:find'),
     'lease:revert': noPayload('lease:revert'),
     'log:tail': (input) => stripUndefined(fromSchema('log:tail', logTailSchema))(input === undefined ? {} : input),
+    'log:write': stripUndefined(fromSchema('log:write', logWriteSchema)),
+    'ssh:trust-host-key': fromSchema('ssh:trust-host-key', trustHostKeySchema),
     'profile:export': noPayload('profile:export'),
     'profile:import': noPayload('profile:import'),
     'app:settings': noPayload('app:settings'),

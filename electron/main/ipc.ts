@@ -51,6 +51,21 @@ export async function invokeSafely<C extends InvokeChannel>(
     context.logger.warn(`[ipc] ${channel}: refused a call from ${describeSender(event)}`)
     return err(forbidden)
   }
+  return invokeValidated(context.logger, channel, validate, impl, args)
+}
+
+/**
+ * What every channel does once its caller passed the sender check: validate the payload, call the implementation,
+ * answer a Result. Exported for a caller that checks its sender another way (the test host checks the HTTP origin).
+ */
+export async function invokeValidated<C extends InvokeChannel>(
+  logger: Logger,
+  channel: C,
+  validate: Validator<InvokeRequest<C>>,
+  impl: Implementation<C>,
+  args: readonly unknown[],
+): Promise<Result<InvokeResponse<C>>> {
+  const context = { logger }
   if (args.length > 1) {
     return err({ code: 'USAGE', message: `${channel} takes at most one argument, got ${args.length}.` })
   }

@@ -8,6 +8,8 @@ import {
   type AcrApi,
 } from '../../electron/common/ipc-contract.js'
 import { parseConfig } from '../../electron/core/config/schema.js'
+import { BridgeError, serializeError } from '../../electron/core/errors.js'
+import { hostKeyError } from '../../electron/core/tunnel/known-hosts.js'
 import { ipcImplementations, registerIpcHandlers, type IpcServices } from '../../electron/main/ipc-handlers.js'
 import { createValidators } from '../../electron/main/ipc-schemas.js'
 import { memoryLogger, recordingController, stateOf } from './helpers.js'
@@ -62,6 +64,19 @@ describe('preload, main handlers and the contract name the same channels', () =>
       ipcImplementations({ controller } as unknown as IpcServices),
     )
     expect([...electron.ipcMain.handlers.keys()].sort()).toEqual([...sent].sort())
+  })
+
+  test('the channels the renderer asked for exist on every side: ssh:trust-host-key and log:write', async () => {
+    const api = await loadPreload()
+    expect(invokeMethods['ssh:trust-host-key']).toEqual(['ssh', 'trustHostKey'])
+    expect(invokeMethods['log:write']).toEqual(['log', 'write'])
+    const request = { host: 'ecs.example.com', port: 22, keyType: 'ssh-ed25519', key: 'AAAA', fingerprint: 'SHA256:x' }
+    await api.ssh.trustHostKey(request)
+    await api.log.write({ level: 'error', message: 'boom' })
+    expect(electron.ipcRenderer.calls).toEqual([
+      { channel: 'ssh:trust-host-key', args: [request] },
+      { channel: 'log:write', args: [{ level: 'error', message: 'boom' }] },
+    ])
   })
 
   test('the event subscribers are exactly eventChannels', async () => {
@@ -135,6 +150,26 @@ describe('preload behaviour', () => {
   test('a listener that is not a function is refused', async () => {
     const api = await loadPreload()
     expect(() => (api.onLogAppended as unknown as (x: unknown) => void)('not a function')).toThrow(TypeError)
+  })
+})
+
+describe('what crosses: SerializedError carries BridgeError.details', () => {
+  test('an unknown SSH host key reaches the window with its fingerprint, key type and key', () => {
+    const key = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)])
+    const error = hostKeyError({ kind: 'unknown', otherKeyTypes: [], certAuthority: false }, 'ecs.example.com', 22, key, '/home/u/.ssh/known_hosts')
+    const serialized = serializeError(error)
+    expect(serialized.code).toBe('SSH_HOST_KEY_UNKNOWN')
+    expect(serialized.details).toMatchObject({ keyType: 'ssh-ed25519', key: key.toString('base64'), host: 'ecs.example.com', port: 22 })
+    expect(serialized.details?.['fingerprint']).toMatch(/^SHA256:/)
+    // Structured clone and JSON keep it as it is.
+    expect(JSON.parse(JSON.stringify(serialized))).toEqual(serialized)
+    expect(structuredClone(serialized)).toEqual(serialized)
+  })
+
+  test('only plain values pass; an error without details has no details key', () => {
+    const odd = new BridgeError('USAGE', 'x', { details: { a: 1, b: 'two', c: true, d: Number.NaN } as unknown as Record<string, number> })
+    expect(serializeError(odd).details).toEqual({ a: 1, b: 'two', c: true })
+    expect('details' in serializeError(new BridgeError('USAGE', 'y'))).toBe(false)
   })
 })
 

@@ -13,7 +13,11 @@ const trustedEvent: IpcMainInvokeEventLike = { sender: { id: 1 }, senderFrame: {
 const iframeEvent: IpcMainInvokeEventLike = { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html', parent: { url: 'file:///app/index.html', parent: null } } }
 
 let controller: RecordingController
-let services: IpcServices & { saveConfig: ReturnType<typeof vi.fn> }
+let services: IpcServices & {
+  saveConfig: ReturnType<typeof vi.fn>
+  trustHostKey: ReturnType<typeof vi.fn>
+  writeRendererLog: ReturnType<typeof vi.fn>
+}
 let logger: ReturnType<typeof memoryLogger>
 
 function setup(isTrusted: (event: IpcMainInvokeEventLike) => boolean = (e) => e.senderFrame?.parent === null) {
@@ -32,6 +36,8 @@ function setup(isTrusted: (event: IpcMainInvokeEventLike) => boolean = (e) => e.
     setAppSettings: async (p) => ({ startAtLogin: false, language: 'system', theme: 'system', notifications: true, ...p }),
     appInfo: () => ({ version: '1', platform: 'linux', packaged: false }),
     diagnosticsCompleted: vi.fn(),
+    trustHostKey: vi.fn(async () => {}),
+    writeRendererLog: vi.fn(() => ({ written: true })),
   }
   registerIpcHandlers({ ipcMain: electron.ipcMain, isTrusted, logger }, createValidators(parseConfig), ipcImplementations(services))
 }
@@ -109,11 +115,38 @@ describe('bad payloads never reach the controller', () => {
     ['app:set-settings', { autoUpdate: true }],
     ['session:connect', { force: true }],
     ['lease:revert', 'now'],
+    ['log:write', undefined],
+    ['log:write', { level: 'fatal', message: 'x' }],
+    ['log:write', { level: 'error', message: 'x'.repeat(4097) }],
+    ['log:write', { level: 'error', message: 'x', stack: 'y'.repeat(16385) }],
+    ['log:write', { level: 'error', message: 'x', extra: 1 }],
+    ['ssh:trust-host-key', undefined],
+    ['ssh:trust-host-key', { host: 'ecs.example.com', port: 22, keyType: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' }],
+    ['ssh:trust-host-key', { host: 'ecs example.com', port: 22, keyType: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }],
+    ['ssh:trust-host-key', { host: 'ecs.example.com', port: 0, keyType: 'ssh-ed25519', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }],
+    ['ssh:trust-host-key', { host: 'ecs.example.com', port: 22, keyType: 'ssh-ed25519', key: 'not base64!', fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }],
+    ['ssh:trust-host-key', { host: 'ecs.example.com', port: 22, keyType: 'ssh-ed25519\nx', key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl', fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8' }],
   ] as const)('%s with %j → USAGE', async (channel, payload) => {
     const answer = await call(channel, trustedEvent, payload)
     expect(answer).toMatchObject({ ok: false, error: { code: 'USAGE' } })
     expect(controller.calls).toEqual([])
     expect(services.saveConfig).not.toHaveBeenCalled()
+    expect(services.trustHostKey).not.toHaveBeenCalled()
+    expect(services.writeRendererLog).not.toHaveBeenCalled()
+  })
+
+  test('valid log:write and ssh:trust-host-key reach their services', async () => {
+    expect(await call('log:write', trustedEvent, { level: 'error', message: 'TypeError: x is undefined', source: 'file:///app/assets/a.js:1:2' })).toEqual({ ok: true, value: { written: true } })
+    expect(services.writeRendererLog).toHaveBeenCalledWith({ level: 'error', message: 'TypeError: x is undefined', source: 'file:///app/assets/a.js:1:2' })
+    const request = {
+      host: 'ecs.example.com',
+      port: 22,
+      keyType: 'ssh-ed25519',
+      key: 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+      fingerprint: 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8',
+    }
+    expect(await call('ssh:trust-host-key', trustedEvent, request)).toEqual({ ok: true, value: null })
+    expect(services.trustHostKey).toHaveBeenCalledWith(request)
   })
 
   test('more than one argument → USAGE', async () => {

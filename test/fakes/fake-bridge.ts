@@ -24,21 +24,17 @@ import type {
   SessionStateKind,
   StaleLease,
 } from '../../electron/common/ipc-contract.js'
-import type { HostKeyTrustRequest } from '../../renderer/bridge.js'
 
-/** A channel the contract does not have yet, proposed by the renderer (see renderer/bridge.tsx). */
-export type ProposedChannel = 'ssh:trust-host-key'
-export type FakeChannel = InvokeChannel | ProposedChannel
+/** Every invoke channel of the contract (`ssh:trust-host-key` and `log:write` included). */
+export type FakeChannel = InvokeChannel
 
 export interface RecordedCall {
   readonly channel: FakeChannel
   readonly request: unknown
 }
 
-/** The fake's api: the contract plus the proposed host key trust call. */
-export type FakeAcrApi = AcrApi & {
-  readonly ssh: { readonly trustHostKey: (request: HostKeyTrustRequest) => Promise<Result<null>> }
-}
+/** The fake's api: exactly the contract's. */
+export type FakeAcrApi = AcrApi
 
 export const sampleCatalog: CatalogView = {
   regions: [
@@ -277,7 +273,10 @@ export function createFakeBridge(options: FakeBridgeOptions = {}): FakeBridge {
           return null
         }),
     },
-    log: { tail: (request) => answer('log:tail', request, () => log.slice(-(request.limit ?? 200))) },
+    log: {
+      tail: (request) => answer('log:tail', request, () => log.slice(-(request.limit ?? 200))),
+      write: (request) => answer('log:write', request, () => ({ written: true })),
+    },
     profile: {
       export: () => answer('profile:export', undefined, () => ({ saved: false }) as InvokeResponse<'profile:export'>),
       import: () => answer('profile:import', undefined, () => ({ imported: false }) as InvokeResponse<'profile:import'>),
