@@ -10,6 +10,7 @@ export {
   parsePfToken,
   pfAnchorName,
   pfHookMissingExitCode,
+  pfTokenFileName,
   renderNftRuleset,
   renderPfRules,
   toolMissingExitCode,

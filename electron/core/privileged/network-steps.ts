@@ -14,6 +14,8 @@ import type { LoopbackAliasStep, PortRedirect, PortRedirectAddStep, PortRedirect
 export const nftTableName = 'acr_bridge'
 /** Our pf anchor (macOS), evaluated through the stock `rdr-anchor "com.apple/*"` of /etc/pf.conf. */
 export const pfAnchorName = 'com.apple/acr-bridge'
+/** The file a macOS apply leaves its pf token in, next to its script in the staging folder. */
+export const pfTokenFileName = 'pf-token'
 /** Exit code when the tool a step needs is missing (EX_UNAVAILABLE). */
 export const toolMissingExitCode = 69
 /** Exit code when pf's main ruleset has no `rdr-anchor "com.apple/*"` hook, so our anchor would never be evaluated. */
@@ -137,16 +139,20 @@ function darwinRedirectAdd(step: PortRedirectAddStep): string[] {
     `pfctl -q -a ${pfAnchorName} -f - <<'ACR_BRIDGE_PF'`,
     ...renderPfRules(step.redirects),
     'ACR_BRIDGE_PF',
-    ...release,
     // -E enables pf by reference (never -e/-d: they would override other users of pf, such as the firewall).
     'pf_out=$(pfctl -E 2>&1)',
     "pf_token=$(printf '%s\\n' \"$pf_out\" | sed -n 's/^Token : *\\([0-9][0-9]*\\).*$/\\1/p')",
+    // Next to this script, in the app's staging folder: found by the next revert if the app dies before recording it.
+    `printf '%s\\n' "$pf_token" > "\${0%/*}/${pfTokenFileName}"`,
+    `chmod 644 "\${0%/*}/${pfTokenFileName}"`,
     'echo "acr-bridge: pf-token=$pf_token"',
+    // An earlier apply's reference goes only now, so pf never drops to zero references in between.
+    ...release,
   ]
 }
 
 function darwinRedirectRemove(step: PortRedirectRemoveStep): string[] {
-  const release = step.pfToken === undefined ? [] : [`pfctl -X ${assertPfToken(step.pfToken)} >/dev/null 2>&1 || true`]
+  const release = (step.pfTokens ?? []).map((token) => `pfctl -X ${assertPfToken(token)} >/dev/null 2>&1 || true`)
   return [
     `# port-redirect-remove: empty our pf anchor ${pfAnchorName} (anchor-scoped: other rules and states stay)`,
     `pfctl -q -a ${pfAnchorName} -F nat >/dev/null 2>&1 || true`,

@@ -63,11 +63,11 @@ export interface PortRedirectAddStep {
   readonly releasePfToken?: string
 }
 
-/** Remove every redirect of ours (the nft table, or the pf anchor's rules and our enable reference); idempotent. */
+/** Remove every redirect of ours (the nft table, or the pf anchor's rules and our enable references); idempotent. */
 export interface PortRedirectRemoveStep {
   readonly kind: 'port-redirect-remove'
-  /** macOS: the enable reference to release. */
-  readonly pfToken?: string
+  /** macOS: the enable references to release (the lease's, and any a killed run left in its staging folder). */
+  readonly pfTokens?: readonly string[]
 }
 
 export type PrivilegedStep = InstallFileStep | FlushResolverCacheStep | LoopbackAliasStep | PortRedirectAddStep | PortRedirectRemoveStep
