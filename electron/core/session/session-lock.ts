@@ -94,7 +94,7 @@ export async function readSessionLock(dataDir: string): Promise<SessionLockInfo 
     text = await fs.readFile(sessionLockPath(dataDir), 'utf8')
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined
-    throw error
+    throw dataDirUnwritable(dataDir, error)
   }
   return parseLock(text)
 }
@@ -139,7 +139,6 @@ export async function acquireSessionLock(
   session: { readonly hostsPath: string; readonly startedAt: Date },
   probe: ProcessProbe = osProcessProbe,
 ): Promise<SessionLock> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 })
   const self = probe.self()
   const info: SessionLockInfo = {
     pid: self.pid,
@@ -150,7 +149,12 @@ export async function acquireSessionLock(
   const content = `${JSON.stringify(info)}\n`
   const path = sessionLockPath(dataDir)
   const temp = join(dataDir, `.${sessionLockFileName}.${randomBytes(6).toString('hex')}.tmp`)
-  await fs.writeFile(temp, content, { mode: 0o600, flag: 'wx' })
+  try {
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 })
+    await fs.writeFile(temp, content, { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    throw dataDirUnwritable(dataDir, error)
+  }
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -202,6 +206,22 @@ export async function removeStaleSessionLock(dataDir: string, probe: ProcessProb
   if (again !== text) return false
   await fs.rm(path, { force: true })
   return true
+}
+
+/**
+ * The data folder holds the lock, the hosts backup and the write journal: without it no hosts write is safe, so this
+ * is a HOSTS_WRITE_FAILED. The usual cause is a folder a run with sudo created as root.
+ */
+function dataDirUnwritable(dataDir: string, error: unknown): BridgeError {
+  const code = errnoCode(error) ?? 'error'
+  return new BridgeError('HOSTS_WRITE_FAILED', `The acr-bridge data folder ${dataDir} cannot be used (${code}), so no hosts change would be safe.`, {
+    hint:
+      code === 'EACCES' || code === 'EPERM'
+        ? 'Give the folder back to your user (a run with sudo may have created it as root: sudo chown -R "$USER" <folder>), or set ACR_BRIDGE_DATA_DIR to a writable folder.'
+        : 'Check the disk and the folder, or set ACR_BRIDGE_DATA_DIR to a writable folder.',
+    cause: error,
+    details: { dataDir },
+  })
 }
 
 function lockFailed(path: string, error: unknown): BridgeError {

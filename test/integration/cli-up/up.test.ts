@@ -281,6 +281,35 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     }
   })
 
+  it('as an ordinary user: a low port is PORT_NEEDS_PRIVILEGE naming the sysctl, a root-owned data folder is named too', async () => {
+    // A network namespace of its own (its sysctl starts at the kernel default; nothing can leave it), and the CLI
+    // run as nobody. The shell runs a fixed script; the CLI's arguments reach it as arguments.
+    const command = [
+      'unshare', '--net', '--', 'sh', '-c',
+      'ip link set lo up && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"',
+      'sh', process.execPath, cliPath,
+    ]
+    await fs.chmod(root, 0o755)
+    await writeConfig({ listen: { address: '127.0.0.1', port: 443, httpPort: 80 } })
+    await fs.mkdir(dataDir, { mode: 0o700 })
+    await fs.chown(dataDir, 65534, 65534)
+    const low = await runCliOnce(['up', '--config', configPath, '--hosts-file', hostsPath], env, 30_000, { command })
+    expect(low.code, low.stderr).toBe(1)
+    const limit = /Listening on 127\.0\.0\.1:443 needs privileges this process does not have: ports below (\d+) are privileged here\./.exec(low.stderr)
+    expect(limit, low.stderr).not.toBeNull()
+    expect(Number(limit![1])).toBeGreaterThan(443)
+    expect(low.stderr).toContain('sudo sysctl -w net.ipv4.ip_unprivileged_port_start=80')
+    expect((await hostsBytes()).toString('latin1')).toBe(originalHosts)
+    expect(await fs.readdir(dataDir)).toEqual([])
+
+    await fs.chown(dataDir, 0, 0)
+    const locked = await runCliOnce(['up', '--config', configPath, '--hosts-file', hostsPath], env, 30_000, { command })
+    expect(locked.code, locked.stderr).toBe(1)
+    expect(locked.stderr).toContain(`acr-bridge: The acr-bridge data folder ${dataDir} cannot be used (EACCES), so no hosts change would be safe.`)
+    expect(locked.stderr).toContain('sudo chown -R')
+    expect((await hostsBytes()).toString('latin1')).toBe(originalHosts)
+  })
+
   it('bad usage and invalid configs exit 2 and touch nothing', async () => {
     const noConfig = await runCliOnce(['up', '--hosts-file', hostsPath], env)
     expect(noConfig.code).toBe(2)

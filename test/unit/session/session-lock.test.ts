@@ -88,6 +88,16 @@ describe('acquireSessionLock', () => {
     expect(third.info.pid).toBe(20)
   })
 
+  it('a data folder that cannot be created is a HOSTS_WRITE_FAILED naming the folder', async () => {
+    await fs.mkdir(join(dataDir, '..'), { recursive: true })
+    const file = join(dataDir, '..', 'a-file')
+    await fs.writeFile(file, '')
+    await expect(acquireSessionLock(join(file, 'data'), session, fakeProbe(10, new Map([[10, undefined]])))).rejects.toMatchObject({
+      code: 'HOSTS_WRITE_FAILED',
+      message: `The acr-bridge data folder ${join(file, 'data')} cannot be used (ENOTDIR), so no hosts change would be safe.`,
+    })
+  })
+
   it('removeStaleSessionLock removes a dead holder only', async () => {
     const alive = new Map<number, string | undefined>([[10, undefined]])
     await acquireSessionLock(dataDir, session, fakeProbe(10, alive))
