@@ -1,6 +1,8 @@
 // `acr-bridge doctor` in the VPC world: the built CLI runs in the laptop namespace against our relay on the ECS and a
 // tunnel in the laptop namespace. All green first; then each hop is broken in turn and doctor must name exactly that
 // hop, exit 1 and give the right fix. Runs as root (network namespaces); needs the build (npm test builds first).
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   createVpcWorld,
@@ -13,6 +15,7 @@ import {
 import { describeReport, DoctorWorld, failures, prepareBuild, worldConfig, type Build, type DoctorJson } from './doctor-world.js'
 import type { Config } from '../../electron/core/config/types.js'
 import type { HostEntry } from '../../electron/core/catalog/types.js'
+import { generateKeyPair, startSshd, type Sshd } from '../helpers/sshd.js'
 
 const REPO = 'acr-test/doctor-demo'
 const ALT_AUTH = 'dockerauth.cn-beijing.aliyuncs.com'
@@ -269,6 +272,146 @@ describe('acr-bridge doctor in the VPC world', () => {
       expect(run.report.checksMs).toBeLessThan(5000 + 10_000)
     } finally {
       await world.exec('ecs', 'iptables', ['-D', ...rule])
+    }
+  })
+})
+
+describe('acr-bridge doctor through the other tunnel modes', () => {
+  /** Waits (bounded) until host:port accepts TCP connections from the laptop namespace. */
+  async function waitForTcp(host: string, port: number): Promise<void> {
+    const script = `const net = await import('node:net'); const until = Date.now() + 10000; for (;;) { const ok = await new Promise((r) => { const s = net.connect(${port}, '${host}'); s.once('connect', () => { s.destroy(); r(true) }); s.once('error', () => r(false)) }); if (ok) process.exit(0); if (Date.now() > until) process.exit(1); await new Promise((r) => setTimeout(r, 100)) }`
+    const r = await world.exec('laptop', process.execPath, ['--input-type=module', '-e', script])
+    if (!r.ok) throw new Error(`${host}:${port} did not come up`)
+  }
+
+  test('connect mode through tinyproxy on the ECS: green; a wrong proxy password fails the upstream hop only', async () => {
+    const dir = join(dw.dir, 'tinyproxy')
+    mkdirSync(dir, { recursive: true })
+    const conf = join(dir, 'tinyproxy.conf')
+    const proxyUser = 'acr-proxy'
+    const proxyPassword = 'proxy-pass-8d2c'
+    writeFileSync(conf, ['User nobody', 'Group nogroup', 'Port 3128', `Listen ${ecs}`, 'Timeout 60', 'LogLevel Info', 'Allow 203.0.113.0/24', 'DisableViaHeader Yes', 'ConnectPort 443', 'ConnectPort 80', `BasicAuth ${proxyUser} ${proxyPassword}`, ''].join('\n'))
+    const proxy = await world.spawn('ecs', 'tinyproxy', ['-d', '-c', conf], { logName: 'tinyproxy' })
+    try {
+      await waitForTcp(ecs, 3128)
+      const connect = (password: string): string =>
+        dw.writeConfig(`connect-${password.length}.json`, worldConfig({ tunnel: { mode: 'connect', host: ecs, port: 3128, connect: { username: proxyUser, password } } }))
+      const green = await dw.doctor(connect(proxyPassword))
+      expectExactly(green, [])
+      expect(green.report.checks.find((c) => c.hop === 'upstream')).toMatchObject({ name: `${ecs}:3128`, ok: true })
+      expect(green.report.checks.find((c) => c.hop === 'upstream')?.reason).toContain('CONNECT registry-vpc.cn-beijing.aliyuncs.com:443 accepted')
+
+      const wrong = await dw.doctor(connect('wrong-password'))
+      expectExactly(wrong, [`${ecs}:3128 upstream`])
+      expect(failed(wrong.report, `${ecs}:3128`, 'upstream').reason).toContain('rejected the user name or password')
+      expect(`${wrong.stdout}${wrong.stderr}`).not.toContain('wrong-password')
+    } finally {
+      await proxy.stop()
+    }
+  })
+
+  test('ssh mode through sshd on the ECS: green with the SSH handshake as the upstream hop; an unknown host key fails it only', async () => {
+    const keys = join(dw.dir, 'ssh')
+    mkdirSync(keys, { recursive: true })
+    const client = await generateKeyPair(keys, 'client')
+    let sshd: Sshd | undefined
+    try {
+      sshd = await startSshd({ listenAddress: ecs, port: 22, authorizedKeys: [client.publicKeyLine], commandPrefix: ['ip', 'netns', 'exec', world.ns.ecs] })
+      const hostKey = sshd.hostKeys[0]!
+      const knownHosts = join(keys, 'known_hosts')
+      const emptyKnownHosts = join(keys, 'known_hosts.empty')
+      writeFileSync(knownHosts, `${ecs} ${hostKey.keyType} ${hostKey.keyBase64}\n`)
+      writeFileSync(emptyKnownHosts, '')
+      const ssh = (known: string, name: string): string =>
+        dw.writeConfig(name, worldConfig({ tunnel: { mode: 'ssh', host: ecs, port: 22, ssh: { username: 'root', privateKeyPath: client.privateKeyPath, knownHostsPath: known } } }))
+
+      const green = await dw.doctor(ssh(knownHosts, 'ssh.json'))
+      expectExactly(green, [])
+      expect(green.report.checks.find((c) => c.hop === 'upstream')).toMatchObject({ name: `${ecs}:22`, ok: true, reason: `SSH to ${ecs}:22 is up (host key known, logged in)` })
+
+      const unknown = await dw.doctor(ssh(emptyKnownHosts, 'ssh-unknown.json'))
+      expectExactly(unknown, [`${ecs}:22 upstream`])
+      expect(failed(unknown.report, `${ecs}:22`, 'upstream').reason).toContain(hostKey.fingerprint)
+    } finally {
+      await sshd?.dispose()
+    }
+  })
+})
+
+describe('the HealthMonitor with the real probes, in the laptop namespace', () => {
+  const monitorScript = `
+const o = JSON.parse(process.argv[1])
+const { createHealthMonitor } = await import(o.monitorModule)
+const { createSniDialer } = await import(o.sniModule)
+const { deriveSessionState } = await import(o.deriveModule)
+const dialer = createSniDialer({ host: o.ecs, port: 443, httpPort: 80 })
+const quiet = { error() {}, warn() {}, info() {}, debug() {} }
+const monitor = createHealthMonitor(
+  { config: o.config, entries: o.entries, dialer, hostsPath: '/etc/hosts', listen: { address: '127.0.0.1', port: 443, httpPort: 80 }, logger: quiet, now: () => new Date() },
+  { intervalMs: 600000 },
+)
+let state
+monitor.onDidChangeChecks((checks) => {
+  state = deriveSessionState(state, { tunnel: { kind: 'running' }, checks, entries: o.entries, traffic: [], now: new Date() })
+  console.log('CHECKS ' + JSON.stringify({ kind: state.kind, failing: state.failing, error: state.error ?? null, checks: checks.length }))
+})
+monitor.start()
+process.stdin.setEncoding('utf8')
+process.stdin.on('data', async (data) => {
+  for (const command of data.split('\\n')) {
+    if (command === 'run') await monitor.runNow()
+    if (command === 'stop') {
+      monitor.stop()
+      await dialer.close()
+      process.stdin.destroy()
+      console.log('STOPPED')
+    }
+  }
+})
+`
+
+  test('healthy, then degraded at once after runNow when the token service stops, then healthy; after stop the process exits by itself', async () => {
+    const { join: joinPath } = await import('node:path')
+    const { pathToFileURL } = await import('node:url')
+    const options = {
+      monitorModule: pathToFileURL(joinPath(build!.distDir, 'core', 'probes', 'health-monitor.js')).href,
+      sniModule: pathToFileURL(joinPath(build!.distDir, 'core', 'tunnel', 'sni-dialer.js')).href,
+      deriveModule: pathToFileURL(joinPath(build!.distDir, 'core', 'session', 'derive-state.js')).href,
+      ecs,
+      config,
+      entries,
+    }
+    const monitor = await world.spawn('laptop', process.execPath, ['--input-type=module', '-e', monitorScript, JSON.stringify(options)], {
+      env: world.trustEnv(),
+      stdin: 'pipe',
+      logName: 'health-monitor',
+    })
+    const states = (): { kind: string; failing: { name: string; reason: string }[]; error: unknown; checks: number }[] =>
+      [...monitor.output().matchAll(/^CHECKS (.*)$/gm)].map((m) => JSON.parse(m[1]!))
+    const nth = (n: number): RegExp => new RegExp(`(?:^CHECKS .*$[\\s\\S]*?){${n}}`, 'm')
+    try {
+      await monitor.waitForOutput(nth(1), 30_000)
+      expect(states()[0]).toMatchObject({ kind: 'healthy', failing: [], checks: 16 })
+
+      await world.stopTokenService()
+      monitor.child.stdin!.write('run\n')
+      await monitor.waitForOutput(nth(2), 30_000)
+      expect(states()[1]).toMatchObject({ kind: 'degraded', failing: [{ name: auth }] })
+      expect(states()[1]!.failing[0]!.reason).toContain('does not answer through the ECS')
+
+      await world.startTokenService()
+      monitor.child.stdin!.write('run\n')
+      await monitor.waitForOutput(nth(3), 30_000)
+      expect(states()[2]).toMatchObject({ kind: 'healthy', failing: [] })
+
+      monitor.child.stdin!.write('stop\n')
+      await monitor.waitForOutput(/^STOPPED$/m, 10_000)
+      // nothing is left to keep the process alive: the timer is cancelled (and unref'd), the dialer closed
+      const exit = await Promise.race([monitor.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))])
+      expect(exit).toEqual({ code: 0, signal: null })
+    } finally {
+      await world.startTokenService()
+      await monitor.stop()
     }
   })
 })
