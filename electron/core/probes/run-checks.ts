@@ -69,9 +69,13 @@ interface Context {
   readonly authNames: ReadonlySet<string>
   /** Settles when every registry name has its /v2/ answer (or failed): token services wait for their realm URL. */
   registriesSettled: Promise<unknown>
-  /** Names whose TLS check passed through the dialer / HTTP status seen on port 80: the listener must match. */
-  readonly tlsPassed: Set<string>
-  readonly httpPassed: Map<string, number>
+  /**
+   * For each name that works through the dialer, the same request through the local listener, started at once (so
+   * it runs beside the other names): undefined when the listener passes it on, else what went wrong.
+   */
+  readonly forwardTls: Map<string, Promise<string | undefined>>
+  readonly forwardHttp: Map<string, Promise<string | undefined>>
+  readonly listenerDialer: Dialer
 }
 
 export async function runChecks(options: RunChecksOptions): Promise<CheckResult[]> {
@@ -92,8 +96,9 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckResult[
     realms: new Map(),
     authNames: new Set(entries.filter((e) => roles.get(e.name) === 'auth' && e.ports.includes(443)).map((e) => e.name)),
     registriesSettled: Promise.resolve(),
-    tlsPassed: new Set(),
-    httpPassed: new Map(),
+    forwardTls: new Map(),
+    forwardHttp: new Map(),
+    listenerDialer: createListenerDialer(options.listen),
   }
   try {
     const hostsText = readHostsText(options.hostsPath, options.readHostsFile)
@@ -236,7 +241,7 @@ async function checkTlsName(entry: HostEntry, role: NameRole, context: Context, 
     return check === undefined ? [] : [check]
   }
   out.push(pass(name, 'tls', `TLS through the tunnel; the certificate is valid for ${name}`, opened.dialMs + (opened.handshakeMs ?? 0)))
-  context.tlsPassed.add(name)
+  context.forwardTls.set(name, forwardTls(name, context))
 
   if (role === 'registry') {
     let answer: HttpAnswer
@@ -391,7 +396,7 @@ async function checkHttpName(entry: HostEntry, role: NameRole, context: Context)
     } else {
       check = fail(name, 'oss', `GET / on port 80 (plain HTTP) answered ${answer.status}`, `Check that the ECS forwards ${name}:80 to the real server.`, answer.elapsedMs)
     }
-    if (check.ok) context.httpPassed.set(name, answer.status)
+    if (check.ok) context.forwardHttp.set(name, forwardHttp(name, answer.status, context))
     return [check]
   } catch (error) {
     const check = throughFailure(name, error, 'oss', 'oss', { name, port: 80 }, timeoutMs)
@@ -438,32 +443,36 @@ async function blobCheck(group: string, registry: string, pull: PullProbe, conte
   )
 }
 
+/** TLS for `name` through the local listener, as a client of the tunnel makes it. */
+async function forwardTls(name: string, context: Context): Promise<string | undefined> {
+  const { options, timeoutMs } = context
+  try {
+    const opened = await openThrough({ dialer: context.listenerDialer, name, port: 443, tls: true, timeoutMs, signal: context.signal, ...(options.ca === undefined ? {} : { ca: options.ca }) })
+    opened.socket.destroy()
+    return undefined
+  } catch (error) {
+    return `${name} (${error instanceof Error ? error.message : String(error)})`
+  }
+}
+
+/** GET / for `name` through the local HTTP listener: the answer must be the one seen through the dialer. */
+async function forwardHttp(name: string, status: number, context: Context): Promise<string | undefined> {
+  try {
+    const answer = await fetchThrough({ dialer: context.listenerDialer, url: new URL(`http://${name}/`), timeoutMs: context.timeoutMs, signal: context.signal })
+    return answer.status === status ? undefined : `${name} (answered ${answer.status})`
+  } catch (error) {
+    return `${name} (${error instanceof Error ? error.message : String(error)})`
+  }
+}
+
 /** The listeners that answer must also pass on the names that work through the dialer (or another program holds the port). */
 async function listenerForwarding(listeners: readonly { check: CheckResult; port: number }[], context: Context): Promise<CheckResult[]> {
-  const { options, timeoutMs } = context
-  const dialer = createListenerDialer(options.listen)
   return Promise.all(
     listeners.map(async ({ check, port }) => {
       if (!check.ok) return check
-      const isTls = port === options.listen.port
-      const names = isTls ? [...context.tlsPassed] : [...context.httpPassed.keys()]
-      const failures = (
-        await Promise.all(
-          names.map(async (name): Promise<string | undefined> => {
-            try {
-              if (isTls) {
-                const opened = await openThrough({ dialer, name, port: 443, tls: true, timeoutMs, ...(options.ca === undefined ? {} : { ca: options.ca }) })
-                opened.socket.destroy()
-                return undefined
-              }
-              const answer = await fetchThrough({ dialer, url: new URL(`http://${name}/`), timeoutMs })
-              return answer.status === context.httpPassed.get(name) ? undefined : `${name} (answered ${answer.status})`
-            } catch (error) {
-              return `${name} (${error instanceof Error ? error.message : String(error)})`
-            }
-          }),
-        )
-      ).filter((f): f is string => f !== undefined)
+      const forwards = port === context.options.listen.port ? context.forwardTls : context.forwardHttp
+      const names = [...forwards.keys()]
+      const failures = (await Promise.all(forwards.values())).filter((f): f is string => f !== undefined)
       if (failures.length === 0) {
         return names.length === 0 ? check : pass(check.name, 'listener', `${check.name} accepts connections and passes on ${names.length === 1 ? names[0] : `all ${names.length} names`}`, check.latencyMs)
       }
