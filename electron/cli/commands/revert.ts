@@ -1,17 +1,59 @@
 import { readHostsState, revertHostsBlock } from '../../core/hosts/hosts-manager.js'
-import { booleanFlag } from '../args.js'
-import { print } from '../context.js'
+import { findLease, revertLease } from '../../core/lease/system-changes.js'
+import { isProcessPrivileged } from '../../core/privileged/direct-elevator.js'
+import { createSudoPromptElevator } from '../../core/privileged/sudo-prompt-elevator.js'
+import { booleanFlag, type ParsedArgs } from '../args.js'
+import { print, type CliContext } from '../context.js'
 import type { Command } from '../run.js'
 import { cliWriter, confirm, hostsTarget } from './hosts-support.js'
 
+/**
+ * A lease left by a session that did not end cleanly (crash, kill -9, reboot): undo everything it lists (hosts
+ * block, loopback alias, port redirects) in one privileged step. undefined: there is no lease, fall back to the
+ * hosts block alone.
+ */
+async function revertLeaseIfAny(args: ParsedArgs, context: CliContext): Promise<number | undefined> {
+  const { io, platform } = context
+  const finding = await findLease(context.dataDir, { platform })
+  if (finding === undefined) return undefined
+  if (finding.ownerAlive && !finding.ours) {
+    io.stderr.write(`A running acr-bridge session (PID ${finding.lease.pid}) holds these changes; stop that session instead:\n`)
+    for (const line of finding.changes) io.stderr.write(`  ${line}\n`)
+    return 1
+  }
+  if (context.isTty && !booleanFlag(args, 'yes')) {
+    print(io, 'An acr-bridge session did not end cleanly and left these changes:')
+    for (const line of finding.changes) print(io, `  ${line}`)
+    if (!(await confirm(io, 'Undo them all now (one administrator prompt)? [y/N] '))) {
+      print(io, 'Nothing changed.')
+      return 1
+    }
+  }
+  const result = await revertLease({
+    dataDir: context.dataDir,
+    platform,
+    elevator: createSudoPromptElevator(),
+    isPrivileged: isProcessPrivileged(),
+    logger: context.logger,
+  })
+  print(io, `Undid ${finding.changes.length} change(s) left by an earlier session${result.privilegedRun && !isProcessPrivileged() ? ' (elevated)' : ''}:`)
+  for (const line of finding.changes) print(io, `  - ${line}`)
+  for (const hosts of result.hosts) {
+    for (const line of hosts.restored) print(io, `  restored line ${line.line} of ${hosts.hostsPath}: ${line.text}`)
+  }
+  return 0
+}
+
 export const revertCommand: Command = {
   name: 'revert',
-  summary: 'remove the managed block (and restore lines it took over)',
+  summary: 'undo what a session left behind (hosts block, alias, port redirects), or remove the managed block',
   usage: 'acr-bridge revert [--hosts-file P] [--yes]',
   flags: { 'hosts-file': 'string', yes: 'boolean' },
   async run(args, context) {
     const { io, platform } = context
     const target = hostsTarget(args, context)
+    const leaseOutcome = await revertLeaseIfAny(args, context)
+    if (leaseOutcome !== undefined) return leaseOutcome
 
     if (context.isTty && !booleanFlag(args, 'yes')) {
       const state = await readHostsState(target.path, { dataDir: context.dataDir })
