@@ -1,12 +1,12 @@
 // `acr-bridge discover` in the VPC world: the real pull flow through the tunnel's dialer (no `up`, no hosts block
 // needed) finds the registry's realm host and the blob redirect host, credentials come from every source `docker
 // login` users have, `--save` adds what is missing so the next doctor is green, and no credential ever reaches an
-// output, a log line or the config. Runs as root (network namespaces); needs the build (compiled here when stale).
+// output, a log line or the config. Runs as root (network namespaces) on a private build of the current sources.
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createVpcWorld, HTTP_BLOB_REDIRECT, WORLD_NAMES, type VpcWorld } from './harness/index.js'
-import { describeReport, DoctorWorld, failures, prepareBuild, worldConfig, type Build, type CliRun } from './doctor-world.js'
+import { describeReport, DoctorWorld, failures, worldBuild, worldConfig, worldSetupTimeoutMs, type Build, type CliRun } from './doctor-world.js'
 import type { Config } from '../../electron/core/config/types.js'
 
 const REPO = 'acr-test/discover-demo'
@@ -42,7 +42,7 @@ function expectFound(run: CliRun, blobUrl = `https://${CUSTOM_BUCKET}`): void {
 }
 
 beforeAll(async () => {
-  build = prepareBuild()
+  build = await worldBuild()
   // The registry's realm and its blob redirects both point at hosts the article's three names do not cover.
   world = await createVpcWorld({ extraAuthNames: [ALT_AUTH], extraOssNames: [CUSTOM_BUCKET], realm: `https://${ALT_AUTH}/auth`, blobRedirect: `https://${CUSTOM_BUCKET}` })
   dw = new DoctorWorld(world, build)
@@ -51,12 +51,11 @@ beforeAll(async () => {
   const pushed = await world.skopeoPush('ecs', image, `${REPO}:v1`)
   if (!pushed.ok) throw new Error(`push failed: ${pushed.stderr}\n${world.logs()}`)
   base = worldConfig({}, ['registry-vpc', 'dockerauth-vpc', 'oss-internal'])
-})
+}, worldSetupTimeoutMs)
 
 afterAll(async () => {
   dw?.dispose()
   await world?.dispose()
-  build?.dispose()
 })
 
 describe('acr-bridge discover in the VPC world', () => {

@@ -1,79 +1,36 @@
 // Shared set-up of the doctor and discover world tests: a VPC world with our relay on the ECS (the built CLI's
 // `relay` command), a tunnel started in the laptop namespace by a tiny script (startTunnel + the sni dialer, from the
 // build), the hosts block written into the laptop's hosts file by the hosts engine, and the built CLI run inside the
-// laptop namespace. The build is dist/ when it is up to date (npm test builds first); otherwise the sources are
-// compiled into a temporary folder for this run, so the tests never run code older than the sources.
+// laptop namespace. The build is test/helpers/cli.ts's private build of the current sources (never dist/, which
+// other suites rewrite while tests run).
 
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, relative } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { hostEntriesForConfig } from '../../electron/core/catalog/host-entries.js'
 import type { HostEntry } from '../../electron/core/catalog/types.js'
 import { parseConfig } from '../../electron/core/config/schema.js'
 import type { Config } from '../../electron/core/config/types.js'
 import { planHostsBytes } from '../../electron/core/hosts/hosts-plan.js'
 import type { CheckResult } from '../../electron/common/status.js'
+import { builtCli, builtCliTimeoutMs } from '../helpers/cli.js'
 import { WORLD_ADDRESSES, type VpcWorld, type WorldProcess } from './harness/index.js'
-
-const root = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface Build {
   /** The compiled electron/ folder. */
   readonly distDir: string
   readonly cliPath: string
-  /** 'dist' or the temporary folder compiled for this run. */
-  readonly origin: string
-  dispose(): void
 }
 
-/** Modules of `distDir` the tests run (the CLI and the tunnel script, with everything they import) that are older than their source. */
-export function staleModules(distDir: string): string[] {
-  const entries = [join(distDir, 'cli', 'index.js'), join(distDir, 'core', 'tunnel', 'tunnel.js'), join(distDir, 'core', 'tunnel', 'sni-dialer.js')]
-  const seen = new Set<string>()
-  const stale: string[] = []
-  const visit = (file: string): void => {
-    if (seen.has(file)) return
-    seen.add(file)
-    const source = join(root, 'electron', relative(distDir, file)).replace(/\.js$/, '.ts')
-    if (!existsSync(file)) {
-      stale.push(relative(root, source))
-      return
-    }
-    if (existsSync(source) && statSync(file).mtimeMs < statSync(source).mtimeMs) stale.push(relative(root, source))
-    const text = readFileSync(file, 'utf8')
-    for (const match of text.matchAll(/(?:from\s*|import\s*\(\s*)['"](\.{1,2}\/[^'"]+\.js)['"]/g)) visit(join(dirname(file), match[1] as string))
-  }
-  for (const entry of entries) visit(entry)
-  return stale
+/** The private build of the current sources (compiled once per run; a failing build fails the test with tsc's output). */
+export async function worldBuild(): Promise<Build> {
+  const cliPath = await builtCli()
+  return { cliPath, distDir: dirname(dirname(cliPath)) }
 }
 
-/**
- * dist/electron when it is current; else a fresh compile of electron/ (tsc, type errors reported but not fatal, as
- * `tsc` still emits) into a temporary folder that resolves the project's node_modules. Fails when neither works.
- */
-export function prepareBuild(): Build {
-  const dist = join(root, 'dist', 'electron')
-  if (staleModules(dist).length === 0) return { distDir: dist, cliPath: join(dist, 'cli', 'index.js'), origin: 'dist', dispose: () => {} }
-  const folder = mkdtempSync(join(tmpdir(), 'acr-doctor-build-'))
-  const out = join(folder, 'electron')
-  writeFileSync(join(folder, 'package.json'), '{ "type": "module" }\n')
-  symlinkSync(join(root, 'node_modules'), join(folder, 'node_modules'), 'dir')
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  try {
-    execFileSync(process.execPath, [tsc, '-p', join(root, 'electron', 'tsconfig.json'), '--outDir', out, '--sourceMap', 'false'], { stdio: 'pipe', timeout: 240_000 })
-  } catch (error) {
-    const output = String((error as { stdout?: Buffer }).stdout ?? '')
-    if (!existsSync(join(out, 'cli', 'index.js'))) {
-      rmSync(folder, { recursive: true, force: true })
-      throw new Error(`compiling electron/ for the world tests failed:\n${output.slice(0, 4000)}`)
-    }
-    console.warn(`[world build] tsc reported errors (the JavaScript was emitted anyway):\n${output.slice(0, 2000)}`)
-  }
-  return { distDir: out, cliPath: join(out, 'cli', 'index.js'), origin: folder, dispose: () => rmSync(folder, { recursive: true, force: true }) }
-}
+/** beforeAll bound: a cold build on a busy machine, then a world. */
+export const worldSetupTimeoutMs = builtCliTimeoutMs + 300_000
 
 /** The world's region config in sni mode through the ECS relay; `endpoints` default: the article's three + the PE bucket. */
 export function worldConfig(extra: Partial<Record<string, unknown>> = {}, endpoints = ['registry-vpc', 'dockerauth-vpc', 'oss-internal', 'pe-bucket-internal']): Config {

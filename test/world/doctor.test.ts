@@ -1,6 +1,6 @@
 // `acr-bridge doctor` in the VPC world: the built CLI runs in the laptop namespace against our relay on the ECS and a
 // tunnel in the laptop namespace. All green first; then each hop is broken in turn and doctor must name exactly that
-// hop, exit 1 and give the right fix. Runs as root (network namespaces); needs the build (npm test builds first).
+// hop, exit 1 and give the right fix. Runs as root (network namespaces) on a private build of the current sources.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -12,7 +12,7 @@ import {
   WORLD_NAMES,
   type VpcWorld,
 } from './harness/index.js'
-import { describeReport, DoctorWorld, failures, prepareBuild, worldConfig, type Build, type DoctorJson } from './doctor-world.js'
+import { describeReport, DoctorWorld, failures, worldBuild, worldConfig, worldSetupTimeoutMs, type Build, type DoctorJson } from './doctor-world.js'
 import type { Config } from '../../electron/core/config/types.js'
 import type { HostEntry } from '../../electron/core/catalog/types.js'
 import { generateKeyPair, startSshd, type Sshd } from '../helpers/sshd.js'
@@ -44,7 +44,7 @@ function failed(report: DoctorJson, name: string, hop: string) {
 }
 
 beforeAll(async () => {
-  build = prepareBuild()
+  build = await worldBuild()
   world = await createVpcWorld({ extraAuthNames: [ALT_AUTH], extraOssNames: [CUSTOM_BUCKET] })
   dw = new DoctorWorld(world, build)
   await dw.startRelay()
@@ -56,12 +56,11 @@ beforeAll(async () => {
   configPath = dw.writeConfig('doctor.json', config)
   dw.applyHosts(entries)
   await dw.startTunnel(entries)
-})
+}, worldSetupTimeoutMs)
 
 afterAll(async () => {
   dw?.dispose()
   await world?.dispose()
-  build?.dispose()
 })
 
 describe('acr-bridge doctor in the VPC world', () => {
