@@ -5,6 +5,7 @@
 
 import { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { isReleasableChunk, releaseChunk } from './large-reads.js'
 
 export interface SpliceOptions {
   /** Bytes already read from `client` (the peeked head): written to `upstream` first. */
@@ -83,9 +84,15 @@ function pump(
   let flushed = false
 
   const ondata = (chunk: Buffer | string): void => {
-    const length = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
-    count?.(length)
-    if (!dst.write(chunk)) src.pause()
+    if (typeof chunk === 'string') {
+      count?.(Buffer.byteLength(chunk))
+      if (!dst.write(chunk)) src.pause()
+      return
+    }
+    count?.(chunk.length)
+    // A recycled large-read chunk goes back to its pool once written (large-reads.ts).
+    const written = isReleasableChunk(chunk) ? dst.write(chunk, () => releaseChunk(chunk)) : dst.write(chunk)
+    if (!written) src.pause()
   }
   const ondrain = (): void => {
     if (!ended) src.resume()

@@ -4,6 +4,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { BridgeError, errnoCode } from '../errors.js'
+import { connectWithLargeReads } from './large-reads.js'
 import { formatHostPort } from './listen.js'
 
 export interface TcpConnectOptions {
@@ -27,7 +28,9 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket | TLSSock
       reject(abortError())
       return
     }
-    const raw = netConnect({ host: options.host, port: options.port, allowHalfOpen: true, noDelay: true })
+    const socketOptions = { host: options.host, port: options.port, allowHalfOpen: true, noDelay: true }
+    // Plain TCP reads in large chunks (large-reads.ts); under TLS the TLS layer reads the socket itself.
+    const raw = options.tls === undefined ? connectWithLargeReads(socketOptions) : netConnect(socketOptions)
     raw.on('error', () => {}) // the permanent listener; failures while connecting are handled below
     let socket: Socket | TLSSocket = raw
 

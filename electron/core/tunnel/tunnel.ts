@@ -10,6 +10,7 @@ import { BridgeError, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from './client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from './http-head.js'
+import { forwardHighWaterMark } from './large-reads.js'
 import { formatHostPort, listenOn } from './listen.js'
 import { peekUntil } from './peek.js'
 import { splice, type SpliceHandle } from './splice.js'
@@ -309,7 +310,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
   const handlers: Record<ListenerKind, (conn: Connection) => Promise<void>> = { tls: onTls, http: onHttp, proxy: onProxy }
 
   const makeServer = (kind: ListenerKind): Server => {
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => {
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: forwardHighWaterMark }, (socket) => {
       socket.on('error', () => {}) // every failure is handled where the socket is used: peek, splice, refuse
       if (closing) {
         socket.destroy()

@@ -1,0 +1,90 @@
+// Socket reads for bulk forwarding (PERF-NOTES.md trap 4: the read size, not highWaterMark, sets throughput).
+//
+// A Node socket reads at most 64 KiB at a time, each read into freshly allocated memory: the kernel then faults
+// in and zeroes new pages for every read, which costs more CPU than the copy itself. An outgoing socket made by
+// connectWithLargeReads reads up to 1 MiB at a time into ONE buffer shared by every such socket of the process
+// (JavaScript runs one read callback at a time and the callback copies before it returns), then copies the bytes
+// into a chunk and pushes it into the socket's own readable side, so the socket still behaves as a plain stream
+// ('data', pause/resume, 'end', peekUntil, splice).
+//
+// Chunks of 64 KiB and more are carved from recycled blocks (power-of-two sizes, 64 KiB to 1 MiB): a consumer that
+// is done with such a chunk hands it back with releaseChunk() (splice does, once the chunk is written), so busy
+// connections reuse warm memory. A chunk that is never handed back is simply garbage collected. Smaller reads
+// get a chunk of their own size, so idle and chatty connections hold no large block.
+
+import { connect as netConnect, type Socket, type TcpNetConnectOpts } from 'node:net'
+
+/** The most one read takes from the kernel. */
+export const largeReadBytes = 1024 * 1024
+
+/**
+ * Stream thresholds of forwarded sockets: how much may wait in a socket's buffer before the other side is paused.
+ * Above one large read's share so a 1 MiB chunk is not paused for at every write; it is a threshold, not an
+ * allocation: idle connections cost nothing more.
+ */
+export const forwardHighWaterMark = 256 * 1024
+
+const smallestBlock = 64 * 1024
+/** Recycled blocks kept per size (the rest of what is handed back is left to the garbage collector). */
+const keptPerSize = 8
+
+let sharedReadBuffer: Buffer | undefined
+/** Free blocks by size; a block is in a list only while no chunk of it is in use. */
+const freeBlocks = new Map<number, ArrayBuffer[]>()
+/** Blocks lent out as a chunk, so releaseChunk() accepts only chunks that came from here, once. */
+const lentBlocks = new WeakSet<ArrayBuffer>()
+
+/** A chunk of `bytes` (≥ smallestBlock) backed by a recycled or new block of the next power-of-two size. */
+function takeChunk(bytes: number): Buffer {
+  let size = smallestBlock
+  while (size < bytes) size *= 2
+  const block = freeBlocks.get(size)?.pop() ?? new ArrayBuffer(size)
+  lentBlocks.add(block)
+  return Buffer.from(block, 0, bytes)
+}
+
+/**
+ * Hands a chunk read by a connectWithLargeReads socket back for reuse once nothing refers to its bytes any more
+ * (for a socket write: in the write's callback). Chunks from anywhere else are ignored; so is a second release.
+ */
+export function releaseChunk(chunk: Buffer): void {
+  const block = chunk.buffer as ArrayBuffer
+  if (chunk.byteOffset !== 0 || !lentBlocks.has(block)) return
+  lentBlocks.delete(block)
+  const size = block.byteLength
+  let list = freeBlocks.get(size)
+  if (list === undefined) {
+    list = []
+    freeBlocks.set(size, list)
+  }
+  if (list.length < keptPerSize) list.push(block)
+}
+
+/** True for a chunk that releaseChunk() would take back (so a consumer knows a write callback is worth it). */
+export function isReleasableChunk(chunk: Buffer): boolean {
+  return chunk.byteOffset === 0 && lentBlocks.has(chunk.buffer as ArrayBuffer)
+}
+
+/**
+ * net.connect with large reads (see above) and forwardHighWaterMark. Everything else is as with net.connect:
+ * pass allowHalfOpen, noDelay and the address in `options`.
+ */
+export function connectWithLargeReads(options: TcpNetConnectOpts): Socket {
+  sharedReadBuffer ??= Buffer.allocUnsafe(largeReadBytes)
+  // highWaterMark on a client socket works since Node 18.17 / 20.1 (both sides); @types/node does not list it yet.
+  const connectOptions: TcpNetConnectOpts & { highWaterMark: number } = {
+    highWaterMark: forwardHighWaterMark,
+    ...options,
+    onread: {
+      buffer: sharedReadBuffer,
+      callback: (bytes: number, buffer: Uint8Array): boolean => {
+        const chunk = bytes >= smallestBlock ? takeChunk(bytes) : Buffer.allocUnsafe(bytes)
+        chunk.set(buffer.subarray(0, bytes))
+        // false stops reading until the stream is read from again (its _read starts the handle reading).
+        return socket.push(chunk)
+      },
+    },
+  }
+  const socket: Socket = netConnect(connectOptions)
+  return socket
+}
