@@ -19,6 +19,8 @@ import { defaultEndpointsFor, regions, endpointKinds } from '../core/catalog/ind
 import { parseConfig } from '../core/config/schema.js'
 import { defaultDataDir, toPlatform } from '../core/paths.js'
 import { createSudoPromptElevator } from '../core/privileged/sudo-prompt-elevator.js'
+import { discoverForSession } from '../core/discovery/session-discover.js'
+import { createHealthMonitor } from '../core/probes/health-monitor.js'
 import { createSessionController } from '../core/session/controller.js'
 import type { SessionController } from '../core/session/types.js'
 import { createApp } from './app.js'
@@ -72,6 +74,9 @@ function createController(): SessionController {
     homeDir: homedir(),
     elevator: createSudoPromptElevator(),
     logger: bridge.logger,
+    // The tray colour and the window show what the probes find, not what the tunnel hopes.
+    createHealthMonitor: (context) => createHealthMonitor(context),
+    discover: (context, request) => discoverForSession(context, request),
   })
 }
 
