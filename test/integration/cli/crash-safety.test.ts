@@ -106,7 +106,8 @@ interface Stats {
   repairsRestored: number
   finishedBeforeKill: number
   verifyRuns: number
-  tempFilesLeft: number
+  /** Temp files a killed write left next to the hosts file / in the data folder (nothing removes them). */
+  tempFilesLeft: { hostsDir: number; dataDir: number }
   lifetime: Record<Op, number[]>
   writePhase: Record<Op, number[]>
 }
@@ -123,7 +124,7 @@ function newStats(): Stats {
     repairsRestored: 0,
     finishedBeforeKill: 0,
     verifyRuns: 0,
-    tempFilesLeft: 0,
+    tempFilesLeft: { hostsDir: 0, dataDir: 0 },
     lifetime: { apply: [], revert: [] },
     writePhase: { apply: [], revert: [] },
   }
@@ -230,10 +231,11 @@ function describeBytes(current: Buffer, worker: Worker): string {
   return `${current.length} bytes (old ${worker.old.length}, new ${worker.applied.length}); same as old up to byte ${distance(worker.old)}, as new up to byte ${distance(worker.applied)}`
 }
 
-async function tempFilesIn(worker: Worker): Promise<number> {
+async function countTempFiles(worker: Worker, stats: Stats): Promise<void> {
   const inHostsDir = (await fs.readdir(worker.dir)).filter((name) => name.startsWith('.hosts.acr-bridge.'))
   const inDataDir = (await fs.readdir(worker.dataDir).catch(() => [] as string[])).filter((name) => name.includes('.acr-bridge.'))
-  return inHostsDir.length + inDataDir.length
+  stats.tempFilesLeft.hostsDir += inHostsDir.length
+  stats.tempFilesLeft.dataDir += inDataDir.length
 }
 
 async function makeWorker(id: number, stats: Stats, options: { bind: boolean }): Promise<Worker> {
@@ -351,7 +353,7 @@ async function finish(worker: Worker, stats: Stats): Promise<void> {
   expect(sameBytes(await fs.readFile(worker.hostsPath), worker.old)).toBe(true)
   expect(await readJournal(worker.dataDir)).toBeUndefined()
   expect(existsSync(join(worker.dataDir, 'hosts.backup'))).toBe(false)
-  stats.tempFilesLeft += await tempFilesIn(worker)
+  await countTempFiles(worker, stats)
 }
 
 function report(round: string, stats: Stats): void {
@@ -361,7 +363,7 @@ function report(round: string, stats: Stats): void {
       `hosts file ${stats.byTrigger.hosts}); ${stats.killsAfterDataChange} after the data folder changed, ${stats.killsAfterHostsChange} after ` +
       `the hosts file changed, ${stats.killsAfterReplace} after the file was replaced, ${stats.killsWithJournal} left a journal, ` +
       `${stats.tornKills} torn → ${stats.repairsRestored} repaired; ${stats.finishedBeforeKill} runs finished before their kill, ` +
-      `${stats.verifyRuns} completed runs after a journal, ${stats.tempFilesLeft} stray temp files at the end; ` +
+      `${stats.verifyRuns} completed runs after a journal, stray temp files at the end: ${stats.tempFilesLeft.hostsDir} next to the hosts files, ${stats.tempFilesLeft.dataDir} in the data folders; ` +
       `T apply ${ms(stats.lifetime.apply)} ms / revert ${ms(stats.lifetime.revert)} ms, ` +
       `W apply ${ms(stats.writePhase.apply)} ms / revert ${ms(stats.writePhase.revert)} ms`,
   )
