@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { BridgeError, errnoCode, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import type { Platform } from '../paths.js'
-import { writeFileAtomic } from '../privileged/atomic-file.js'
+import { removeStaleTempFiles, writeFileAtomic } from '../privileged/atomic-file.js'
 import type { FileInstallResult, PrivilegedWriter } from '../privileged/types.js'
 import { decodeHosts, type HostsEncoding } from './codec.js'
 import { parseHosts } from './document.js'
@@ -104,6 +104,16 @@ export interface HostsState {
   readonly backupPath: string | undefined
   /** With a data dir: an interrupted write waits for repairHosts (apply and revert run it first). */
   readonly pendingRepair: boolean
+}
+
+/** Temp files older than this next to the hosts file or in the data folder were left by a killed writer. */
+const staleTempAgeMs = 30_000
+
+/** Sweeps what killed writers left: temp copies next to the hosts file and next to our own data files. */
+async function removeLeftoverTempFiles(realPath: string, dataDir: string): Promise<void> {
+  await Promise.all(
+    [realPath, backupPath(dataDir), journalPath(dataDir)].map((target) => removeStaleTempFiles(target, { olderThanMs: staleTempAgeMs })),
+  )
 }
 
 export function backupPath(dataDir: string): string {
@@ -261,6 +271,7 @@ export async function applyHostsBlock(options: ApplyHostsOptions): Promise<Hosts
   const logger = options.logger ?? nullLogger
   const repair = await repairHosts(options)
   const realPath = await resolveTarget(options.hostsPath)
+  await removeLeftoverTempFiles(realPath, options.dataDir)
   const backup = backupPath(options.dataDir)
   let encoding: HostsEncoding | undefined
   const outcome = await writeWithRetry(
@@ -313,6 +324,7 @@ export async function revertHostsBlock(options: HostsFileOptions): Promise<Hosts
   const logger = options.logger ?? nullLogger
   const repair = await repairHosts(options)
   const realPath = await resolveTarget(options.hostsPath)
+  await removeLeftoverTempFiles(realPath, options.dataDir)
   const outcome = await writeWithRetry(
     options,
     realPath,

@@ -21,6 +21,35 @@ export function isTempFileOf(target: string, candidate: string): boolean {
   return candidate.startsWith(prefix) && /^[A-Za-z0-9]{6}$/.test(candidate.slice(prefix.length))
 }
 
+/**
+ * Removes temp files a killed writer left next to `target` (only names of our own pattern, and only those older
+ * than `olderThanMs`: a live write holds its temp file for milliseconds, an elevated one for as long as its copy
+ * takes). Files it may not remove (a folder only the elevated step can write) are left for that step. Never throws.
+ */
+export async function removeStaleTempFiles(target: string, options: { olderThanMs: number; now?: number }): Promise<number> {
+  const now = options.now ?? Date.now()
+  let removed = 0
+  let names: string[]
+  try {
+    names = await fs.readdir(dirname(target))
+  } catch {
+    return 0
+  }
+  for (const name of names) {
+    if (!isTempFileOf(target, name)) continue
+    const path = join(dirname(target), name)
+    try {
+      const stat = await fs.lstat(path)
+      if (!stat.isFile() || now - stat.mtimeMs < options.olderThanMs) continue
+      await fs.rm(path)
+      removed++
+    } catch {
+      // Gone already, or not ours to remove: either way nothing to do here.
+    }
+  }
+  return removed
+}
+
 /** fsync a directory so a rename in it survives a power cut. Platforms that cannot (Windows) are skipped. */
 export async function fsyncDirectory(dir: string, platform: Platform): Promise<void> {
   if (platform === 'win32') return
