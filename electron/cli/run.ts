@@ -64,16 +64,17 @@ function stderrLogger(io: CliIo): Logger {
   }
 }
 
-function helpText(): string {
-  const width = Math.max(...commands.map((c) => c.name.length))
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
-  return ['usage: acr-bridge <command> [options]', '', 'commands:', ...lines, '', ...commands.map((c) => `  ${c.usage}`)].join('\n')
+async function helpText(): Promise<string> {
+  const loaded = await Promise.all(commands.map((entry) => entry.load()))
+  const width = Math.max(...loaded.map((c) => c.name.length))
+  const lines = loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+  return ['usage: acr-bridge <command> [options]', '', 'commands:', ...lines, '', ...loaded.map((c) => `  ${c.usage}`)].join('\n')
 }
 
 export async function runCli(argv: readonly string[], io: CliIo, options: RunOptions = {}): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    ;(name === undefined ? io.stderr : io.stdout).write(`${helpText()}\n`)
+    ;(name === undefined ? io.stderr : io.stdout).write(`${await helpText()}\n`)
     return name === undefined ? 2 : 0
   }
   const platform = options.platform ?? toPlatform(process.platform)
@@ -88,8 +89,9 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunOpt
     isTty: options.isTty ?? false,
   }
   try {
-    const command = commands.find((c) => c.name === name)
-    if (command === undefined) throw usage(`unknown command ${JSON.stringify(name)}`)
+    const entry = commands.find((c) => c.name === name)
+    if (entry === undefined) throw usage(`unknown command ${JSON.stringify(name)}`)
+    const command = await entry.load()
     const args = parseArgs(command.name, rest, command.flags)
     return await command.run(args, context)
   } catch (error) {
