@@ -82,8 +82,20 @@ function pump(
 ): Pump {
   let ended = false
   let flushed = false
+  let corked = false
 
+  // Writes made in one turn of the event loop leave in one writev: an SSH channel delivers a transport read as
+  // many 32 KiB packets, which would otherwise cost one write call each.
+  const uncork = (): void => {
+    corked = false
+    dst.uncork()
+  }
   const ondata = (chunk: Buffer | string): void => {
+    if (!corked) {
+      corked = true
+      dst.cork()
+      process.nextTick(uncork)
+    }
     if (typeof chunk === 'string') {
       count?.(Buffer.byteLength(chunk))
       if (!dst.write(chunk)) src.pause()

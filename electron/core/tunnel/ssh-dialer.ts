@@ -11,13 +11,14 @@
 //   connect() is called again. Dials wait for the connection up to their timeout, then fail UPSTREAM_UNREACHABLE.
 // - Every channel is counted from open until sshd confirms its close (or the connection is gone): stats().
 
-import { connect as netConnect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, NextAuthHandler, ParsedKey } from 'ssh2'
 import { Emitter, type Disposable } from '../disposable.js'
 import { BridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
+import { connectWithDedicatedReads, forwardHighWaterMark } from './large-reads.js'
 import { checkHostKey, hostKeyError, knownKeyTypesFor, readKnownHosts, type KnownHostsEntry } from './known-hosts.js'
 import type { Dialer, DialOptions, UpstreamTarget } from './types.js'
 
@@ -102,7 +103,7 @@ export interface SshDialer extends Dialer {
 const defaultBackoff: Required<SshBackoffOptions> = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 30_000 }
 const noDelayExecTimeoutMs = 5_000
 const closeGraceMs = 2_000
-const streamHighWaterMark = 64 * 1024
+const streamHighWaterMark = forwardHighWaterMark
 /** ssh2's default host key algorithm order (ssh-dss left out); known key types for the host are moved first. */
 const hostKeyAlgorithms = [
   'ssh-ed25519',
@@ -569,7 +570,9 @@ class SshDialerImpl implements SshDialer {
         reject(new AttemptFailure(this.closedError(), true))
         return
       }
-      const socket = netConnect({ host: this.options.host, port: this.options.port, noDelay: true })
+      // Large reads (large-reads.ts): ssh2 parses a whole read at once, and decrypts in place, so each channel's
+      // data is a view of the read and the splices' corked writes send many packets' worth in one call.
+      const socket = connectWithDedicatedReads({ host: this.options.host, port: this.options.port, noDelay: true })
       let settled = false
       const fail = (error: Error, message: string): void => {
         if (settled) return

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connectWithLargeReads, isReleasableChunk, releaseChunk } from '../../../electron/core/tunnel/large-reads.js'
+import { connectWithDedicatedReads, connectWithLargeReads, isReleasableChunk, releaseChunk } from '../../../electron/core/tunnel/large-reads.js'
 import { peekUntil } from '../../../electron/core/tunnel/peek.js'
 import { splice } from '../../../electron/core/tunnel/splice.js'
 import { randomLoopback } from './peers.js'
@@ -161,6 +161,23 @@ describe('connectWithLargeReads', () => {
     await new Promise<void>((resolve) => socket.once('end', () => resolve()))
     expect(Buffer.concat(chunks).equals(data)).toBe(true)
     expect(releasable).toBeGreaterThan(0)
+  })
+
+  it('connectWithDedicatedReads delivers every byte in order to a pausing reader', async () => {
+    const host = randomLoopback()
+    const data = pattern(8 * 1024 * 1024)
+    const originPort = await startOrigin(host, data)
+    const socket = connectWithDedicatedReads({ host, port: originPort, allowHalfOpen: true })
+    sockets.push(socket)
+    socket.on('error', () => {})
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      socket.pause()
+      setTimeout(() => socket.resume(), 1)
+    })
+    await new Promise<void>((resolve) => socket.once('end', () => resolve()))
+    expect(Buffer.concat(chunks).equals(data)).toBe(true)
   })
 
   it('ignores chunks it did not hand out', () => {
