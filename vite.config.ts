@@ -27,7 +27,17 @@ export default defineConfig(({ mode }) => {
     root: 'renderer',
     base: './',
     plugins: [react()],
-    build: { outDir: '../dist/renderer', emptyOutDir: true },
+    build: {
+      outDir: '../dist/renderer',
+      emptyOutDir: true,
+      // index.html is the app's window; host.html is the test host's page (test/e2e/host, never packaged).
+      rollupOptions: {
+        input: {
+          index: fileURLToPath(new URL('./renderer/index.html', import.meta.url)),
+          host: fileURLToPath(new URL('./renderer/host.html', import.meta.url)),
+        },
+      },
+    },
     test: {
       root,
       projects: [
