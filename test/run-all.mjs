@@ -20,6 +20,8 @@ const peers = [
   ['userdel', 'passwd'],
   ['chpasswd', 'passwd'],
   ['unshare', 'util-linux'],
+  ['setpriv', 'util-linux'],
+  ['curl', 'curl'],
   ['mount', 'mount'],
   ['socat', 'socat'],
   ['openssl', 'openssl'],
