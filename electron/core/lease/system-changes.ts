@@ -31,6 +31,7 @@ import type { Platform } from '../paths.js'
 import { assertCanonicalIpv4, assertPort } from '../platform/addresses.js'
 import { localIpv4Addresses } from '../platform/machine-facts.js'
 import { createDirectElevator } from '../privileged/direct-elevator.js'
+import { elevationNeverRan } from '../privileged/elevation-error.js'
 import { parsePfToken, pfHookMissingExitCode, pfTokenFileName, toolMissingExitCode } from '../privileged/network-steps.js'
 import { createPrivilegedWriter } from '../privileged/privileged-writer.js'
 import { runPrivileged } from '../privileged/run-privileged.js'
@@ -72,6 +73,8 @@ export interface SystemChangeDeps {
   readonly elevator: Elevator
   /** This process already has the rights (root): the script runs without a prompt. */
   readonly isPrivileged?: boolean
+  /** The hosts file writer (default: one made from `elevator`); companion steps always go through its elevated run. */
+  readonly writer?: PrivilegedWriter
   readonly logger?: Logger
   readonly promptName?: string
   /** Writes the hosts file directly when this returns true and no other step needs privilege (default: access()). */
@@ -222,6 +225,7 @@ function contextFor(deps: SystemChangeDeps): Context {
 
 function writerFor(context: Context): PrivilegedWriter {
   const { deps } = context
+  if (deps.writer !== undefined) return deps.writer
   return createPrivilegedWriter({
     dataDir: deps.dataDir,
     platform: deps.platform,
@@ -414,8 +418,9 @@ export async function applySystemChanges(
       privilegedRun = true
     }
   } catch (error) {
-    if (isBridgeError(error, 'ELEVATION_DENIED')) {
-      // Nothing ran: the lease goes back to what it was.
+    if (elevationNeverRan(error) || (isBridgeError(error, 'HOSTS_CONFLICT') && !tracker.invoked)) {
+      // Nothing ran (the prompt was cancelled or could not be shown; a conflict found before any run): the lease goes
+      // back to what it was.
       if (previous === undefined) await clearLease(deps.dataDir, deps.platform)
       else await writeLease(deps.dataDir, previous)
     }

@@ -4,6 +4,8 @@ import { BridgeError, isBridgeError } from '../errors.js'
 export const sudoPromptPermissionDenied = 'User did not grant permission.'
 /** @vscode/sudo-prompt's message on Linux when no polkit agent can show a prompt. */
 export const sudoPromptNoPolkitAgent = 'No polkit authentication agent found.'
+/** @vscode/sudo-prompt's message on Linux when neither /usr/bin/pkexec nor /usr/bin/kdesudo exists. */
+export const sudoPromptNoPromptProgram = 'Unable to find pkexec or kdesudo.'
 
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((part) => part.trim().length > 0) ?? ''
@@ -24,6 +26,14 @@ export function toElevationError(error: unknown, stderr?: string): BridgeError {
     return new BridgeError('ELEVATION_FAILED', 'No polkit agent is running to show the administrator prompt.', {
       hint: 'Start a polkit authentication agent for your desktop session, or run the command with sudo.',
       cause: error,
+      details: { promptShown: false },
+    })
+  }
+  if (message === sudoPromptNoPromptProgram) {
+    return new BridgeError('ELEVATION_FAILED', 'No program to show the administrator prompt is installed (pkexec or kdesudo).', {
+      hint: 'Install polkit (the pkexec command) and an authentication agent, or run the command with sudo.',
+      cause: error,
+      details: { promptShown: false },
     })
   }
   const detail = firstLine(stderr !== undefined && stderr.trim() !== '' ? stderr : message)
@@ -31,4 +41,10 @@ export function toElevationError(error: unknown, stderr?: string): BridgeError {
     hint: 'See the acr-bridge log for the full error; running the command with sudo (as administrator on Windows) avoids the prompt.',
     cause: error,
   })
+}
+
+/** The elevation never got as far as running anything: the prompt was cancelled, or no prompt could be shown. */
+export function elevationNeverRan(error: unknown): boolean {
+  if (isBridgeError(error, 'ELEVATION_DENIED')) return true
+  return isBridgeError(error, 'ELEVATION_FAILED') && error.details?.['promptShown'] === false
 }

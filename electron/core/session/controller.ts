@@ -19,8 +19,10 @@ import { BridgeError, errnoCode, isBridgeError, serializeError } from '../errors
 import { planHostsBytes } from '../hosts/hosts-plan.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { defaultHostsPath, type Platform } from '../paths.js'
-import { createPrivilegedWriter } from '../privileged/privileged-writer.js'
+import type { ListenStrategy } from '../platform/listen-strategy.js'
+import { isProcessPrivileged } from '../privileged/direct-elevator.js'
 import type { Elevator, PrivilegedWriter } from '../privileged/types.js'
+import { detectContainerEngines, type EngineKind } from '../probes/container-engine.js'
 import { startTunnel as startTunnelDefault, type StartTunnelOptions, type Tunnel, type TunnelStats } from '../tunnel/tunnel.js'
 import { formatHostPort } from '../tunnel/listen.js'
 import type { SshConnectionState } from '../tunnel/ssh-dialer.js'
@@ -29,7 +31,7 @@ import { createDialerForConfig, isSshDialer } from './create-dialer.js'
 import { deriveSessionState } from './derive-state.js'
 import { describeRoutes, type NameRoute } from './routes.js'
 import { acquireSessionLock, alreadyRunning, liveSessionLock, osProcessProbe, type ProcessProbe, type SessionLock } from './session-lock.js'
-import { createSystemChanges } from './system-changes.js'
+import { automaticListenAddress, createSystemChanges } from './system-changes.js'
 import type {
   DiscoveryRequest,
   DiscoveryResult,
@@ -63,8 +65,12 @@ export interface SessionControllerDeps {
   readonly env: Readonly<Record<string, string | undefined>>
   /** `~` in config paths expands to this. */
   readonly homeDir: string
-  /** Used when this process may not write the hosts file itself (one prompt per apply or revert). */
+  /** The one prompt per apply or revert when this process is not privileged (hosts, port redirects, alias). */
   readonly elevator: Elevator
+  /** This process may bind any port and change the system itself (default: POSIX uid 0). */
+  readonly isPrivileged?: boolean
+  /** Container engines on this machine, for the listen strategy (default: probes' detectContainerEngines). */
+  readonly detectEngines?: () => Promise<readonly EngineKind[]>
   readonly logger?: Logger
   readonly now?: () => Date
   readonly createHealthMonitor?: (context: HealthMonitorContext) => HealthMonitor
@@ -82,7 +88,7 @@ export interface SessionControllerDeps {
   readonly createDialer?: (config: Config) => Promise<Dialer>
   readonly startTunnel?: (options: StartTunnelOptions) => Promise<Tunnel>
   readonly processProbe?: ProcessProbe
-  /** Linux: net.ipv4.ip_unprivileged_port_start of this network namespace, for the PORT_NEEDS_PRIVILEGE hint. */
+  /** Linux: net.ipv4.ip_unprivileged_port_start of this network namespace (listen strategy, PORT_NEEDS_PRIVILEGE hint). */
   readonly unprivilegedPortStart?: () => Promise<number | undefined>
 }
 
@@ -93,6 +99,8 @@ export interface LocalSessionController extends SessionController {
   routes(): NameRoute[]
   /** The running tunnel's counters, refusals included; after a session ended, its final counters; else undefined. */
   tunnelStats(): TunnelStats | undefined
+  /** The running session's listen strategy and where its tunnel is bound; undefined when none runs. */
+  listening(): { readonly strategy: ListenStrategy; readonly bound: Tunnel['addresses'] } | undefined
 }
 
 interface Session {
@@ -100,6 +108,7 @@ interface Session {
   entries: readonly HostEntry[]
   dialer: Dialer
   tunnel: Tunnel
+  strategy: ListenStrategy
   readonly lock: SessionLock
   monitor: HealthMonitor | undefined
   subscriptions: Disposable[]
@@ -114,18 +123,25 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
   const hostsPath = deps.hostsPath ?? osHostsPath
   const drainMs = deps.drainMs ?? defaultDrainMs
   const probe = deps.processProbe ?? osProcessProbe
-  const writer = deps.writer ?? createPrivilegedWriter({ dataDir: deps.dataDir, platform: deps.platform, elevator: deps.elevator, logger })
+  const portStart = deps.unprivilegedPortStart ?? (deps.platform === 'linux' ? readUnprivilegedPortStart : async () => undefined)
   const system = createSystemChanges({
     hostsPath,
     dataDir: deps.dataDir,
     platform: deps.platform,
-    writer,
+    elevator: deps.elevator,
+    ...(deps.writer === undefined ? {} : { writer: deps.writer }),
     logger,
     flushResolverCache: deps.flushResolverCache ?? hostsPath === osHostsPath,
+    isPrivileged: deps.isPrivileged ?? isProcessPrivileged(),
+    pid: probe.self().pid,
+    detectEngines:
+      deps.detectEngines ??
+      (async () =>
+        (await detectContainerEngines({ platform: deps.platform, env: deps.env as NodeJS.ProcessEnv, homeDir: deps.homeDir })).map((finding) => finding.kind)),
+    unprivilegedPortStart: portStart,
   })
   const createDialer = deps.createDialer ?? ((config: Config) => createDialerForConfig(config, { env: deps.env, homeDir: deps.homeDir, logger }))
   const startTunnel = deps.startTunnel ?? startTunnelDefault
-  const portStart = deps.unprivilegedPortStart ?? (deps.platform === 'linux' ? readUnprivilegedPortStart : async () => undefined)
 
   let config = parseConfig(deps.config)
   let session: Session | undefined
@@ -169,8 +185,26 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     return parseConfig(resolveSecrets(source, deps.env))
   }
 
-  function ownChecks(list: readonly HostEntry[], tunnel: Tunnel): CheckResult[] {
-    const { address, port, httpPort } = tunnel.addresses
+  /** Where clients reach the session: the address the hosts block maps to and the public ports (redirected or bound). */
+  function publicListen(strategy: ListenStrategy, tunnel: Tunnel): HealthMonitorContext['listen'] {
+    const { proxyPort } = tunnel.addresses
+    return {
+      address: strategy.hostsAddress,
+      port: strategy.publicPorts.tls,
+      ...(strategy.publicPorts.http === null ? {} : { httpPort: strategy.publicPorts.http }),
+      // The proxy listener is not redirected: it is reachable where the tunnel is bound.
+      ...(proxyPort === undefined || strategy.bindAddress !== strategy.hostsAddress ? {} : { proxyPort }),
+    }
+  }
+
+  /** The config as the session runs it: listen.address is the address the hosts block maps to. */
+  function effectiveConfig(resolved: Config, strategy: ListenStrategy): Config {
+    if (resolved.listen.address !== automaticListenAddress || strategy.hostsAddress === automaticListenAddress) return resolved
+    return { ...resolved, listen: { ...resolved.listen, address: strategy.hostsAddress } }
+  }
+
+  function ownChecks(list: readonly HostEntry[], strategy: ListenStrategy, tunnel: Tunnel): CheckResult[] {
+    const { address, port, httpPort } = publicListen(strategy, tunnel)
     return list.map((entry) => {
       const where = entry.ports.map((p) => formatHostPort(address, p === 80 ? (httpPort ?? 80) : port)).join(' and ')
       return { name: entry.name, hop: 'listener', ok: true, reason: `The tunnel listens on ${where}.` }
@@ -223,10 +257,11 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     return { dialer, watch }
   }
 
-  async function bind(resolved: Config, list: readonly HostEntry[], dialer: Dialer): Promise<Tunnel> {
+  /** Binds the tunnel where the strategy says: the public ports directly, or high ports behind a redirect. */
+  async function bind(resolved: Config, list: readonly HostEntry[], dialer: Dialer, strategy: ListenStrategy): Promise<Tunnel> {
     try {
       return await startTunnel({
-        listen: resolved.listen,
+        listen: { ...resolved.listen, address: strategy.bindAddress, port: strategy.bindPorts.tls, httpPort: strategy.bindPorts.http },
         names: list,
         dialer,
         logger,
@@ -256,7 +291,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     current.monitor?.stop()
     current.monitor = undefined
     if (deps.createHealthMonitor === undefined) {
-      checks = ownChecks(current.entries, current.tunnel)
+      checks = ownChecks(current.entries, current.strategy, current.tunnel)
       return
     }
     checks = []
@@ -265,7 +300,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       entries: current.entries,
       dialer: current.dialer,
       hostsPath,
-      listen: current.tunnel.addresses,
+      listen: publicListen(current.strategy, current.tunnel),
       logger,
       now,
     })
@@ -307,17 +342,19 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
         watch?.dispose()
         await dialer.close()
       })
-      const tunnel = await bind(resolved, entries, dialer)
+      const strategy = await system.chooseStrategy(resolved.listen)
+      const tunnel = await bind(resolved, entries, dialer, strategy)
       undo.push(() => tunnel.close())
-      await system.apply(entries, { takeOver: resolved.hosts.takeOver })
+      // ONE privileged step: hosts block + redirects + alias, each written to the lease before it is made.
+      await system.apply(strategy, tunnel.addresses, entries, { takeOver: resolved.hosts.takeOver })
       undo.push(() => system.revert())
-      const current: Session = { config: resolved, entries, dialer, tunnel, lock, monitor: undefined, subscriptions: [] }
+      const current: Session = { config: effectiveConfig(resolved, strategy), entries, dialer, tunnel, strategy, lock, monitor: undefined, subscriptions: [] }
       if (watch !== undefined) current.subscriptions.push(watch)
       current.subscriptions.push(watchTraffic(tunnel))
       session = current
       tunnelKind = 'running'
       startMonitor(current)
-      logger.info(`[session] up: ${entries.length} names, mode ${resolved.tunnel.mode}, hosts file ${hostsPath}`)
+      logger.info(`[session] up: ${entries.length} names, mode ${resolved.tunnel.mode}, hosts file ${hostsPath}, listening ${strategy.mechanism}`)
       update()
     } catch (error) {
       session = undefined
@@ -403,7 +440,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     const nextEntries = hostEntriesForConfig(resolved)
     const restart =
       JSON.stringify(resolved.tunnel) !== JSON.stringify(current.config.tunnel) ||
-      JSON.stringify(resolved.listen) !== JSON.stringify(current.config.listen)
+      JSON.stringify(effectiveConfig(resolved, current.strategy).listen) !== JSON.stringify(current.config.listen)
     if (restart) await restartSession(current, resolved, nextEntries)
     else await renameSession(current, resolved, nextEntries)
   }
@@ -413,12 +450,12 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     const previous = current.entries
     current.tunnel.setNames(nextEntries)
     try {
-      await system.apply(nextEntries, { takeOver: resolved.hosts.takeOver })
+      await system.apply(current.strategy, current.tunnel.addresses, nextEntries, { takeOver: resolved.hosts.takeOver })
     } catch (error) {
       current.tunnel.setNames(previous)
       throw error
     }
-    current.config = resolved
+    current.config = effectiveConfig(resolved, current.strategy)
     current.entries = nextEntries
     entries = nextEntries
     startMonitor(current)
@@ -446,10 +483,20 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       },
     ]
     try {
-      const tunnel = await bind(resolved, nextEntries, dialer)
+      const strategy = await system.chooseStrategy(resolved.listen)
+      const tunnel = await bind(resolved, nextEntries, dialer, strategy)
       undo.push(() => tunnel.close())
-      await system.apply(nextEntries, { takeOver: resolved.hosts.takeOver })
-      const next: Session = { config: resolved, entries: nextEntries, dialer, tunnel, lock: current.lock, monitor: undefined, subscriptions: [] }
+      await system.apply(strategy, tunnel.addresses, nextEntries, { takeOver: resolved.hosts.takeOver })
+      const next: Session = {
+        config: effectiveConfig(resolved, strategy),
+        entries: nextEntries,
+        dialer,
+        tunnel,
+        strategy,
+        lock: current.lock,
+        monitor: undefined,
+        subscriptions: [],
+      }
       if (watch !== undefined) next.subscriptions.push(watch)
       next.subscriptions.push(watchTraffic(tunnel))
       session = next
@@ -575,6 +622,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
 
     routes: () => (session === undefined ? describeRoutes(config, hostEntriesForConfig(config)) : describeRoutes(session.config, session.entries)),
     tunnelStats: () => session?.tunnel.stats() ?? lastStats,
+    listening: () => (session === undefined ? undefined : { strategy: session.strategy, bound: session.tunnel.addresses }),
 
     async dispose() {
       if (disposed) return

@@ -1,69 +1,218 @@
-// Everything a session changes on the machine, in one place: today the managed hosts block; issue 6 adds the
-// privileged port redirect, loopback aliases and the lease journal here, so apply, revert and crash recovery stay
-// one code path (STYLE.md §8.6: "removing the block on start and on quit is the same code").
+// Everything a session changes on the machine, in one place (STYLE.md §8.6: "removing the block on start and on quit
+// is the same code"): where the tunnel listens (the listen strategy, docs/platforms.md), and the hosts block, port
+// redirects and loopback alias that make the names reach it — made in ONE privileged step and undone in one, through
+// the crash-safe lease (core/lease), so apply, revert and crash recovery stay one code path.
+//
+//   chooseStrategy(listen)                       — per connect: OS, root or not, engines found, the user's overrides
+//   apply(strategy, bound, entries, {takeOver})  — one privileged run: alias, redirects, hosts block (lease first)
+//   revert()                                     — one privileged run: undo what the lease lists
+//   inspect() / revertStale()                    — what a session that did not stop cleanly left (lease or block)
+//
+// "Automatic" listen address: listen.address keeps its default 127.0.0.1, which means "let the strategy decide"
+// (127.0.0.1 on Linux with a rootful engine or none, an alias outside 127/8 for a VM or rootless engine, a VM-reachable
+// address on Windows). Any other listen.address is the user's override: the hosts block points there.
 
 import type { HostEntry } from '../catalog/types.js'
+import type { ListenConfig } from '../config/types.js'
 import { errnoCode, isBridgeError } from '../errors.js'
-import {
-  applyHostsBlock,
-  readHostsState,
-  revertHostsBlock,
-  type HostsApplyResult,
-  type HostsRevertResult,
-} from '../hosts/hosts-manager.js'
+import { readHostsState, revertHostsBlock } from '../hosts/hosts-manager.js'
+import { readLease } from '../lease/lease-journal.js'
+import { planSystemChanges } from '../lease/plan.js'
+import { applySystemChanges, findLease, revertSystemChanges, type SystemChangeDeps } from '../lease/system-changes.js'
 import type { Logger } from '../logger.js'
 import type { Platform } from '../paths.js'
-import type { PrivilegedWriter } from '../privileged/types.js'
+import { chooseListenStrategy, type ListenOverrides, type ListenStrategy } from '../platform/listen-strategy.js'
+import { externalIpv4Addresses, readDockerDesktopHostAddress } from '../platform/machine-facts.js'
+import { createDirectElevator } from '../privileged/direct-elevator.js'
+import { createPrivilegedWriter } from '../privileged/privileged-writer.js'
+import type { Elevator, PrivilegedWriter } from '../privileged/types.js'
+import type { EngineKind } from '../probes/container-engine.js'
 import type { StaleLease } from './types.js'
+
+/** listen.address's default: the strategy decides the address (see the header). */
+export const automaticListenAddress = '127.0.0.1'
 
 export interface SystemChangesOptions {
   readonly hostsPath: string
   readonly dataDir: string
   readonly platform: Platform
-  readonly writer: PrivilegedWriter
+  /** The one OS prompt per apply / revert (not used when isPrivileged). */
+  readonly elevator: Elevator
+  /** The hosts writer (tests inject one that writes directly); default: one made from `elevator`. */
+  readonly writer?: PrivilegedWriter
   readonly logger: Logger
   /** Flush the OS resolver cache after a write (the OS hosts file only). */
   readonly flushResolverCache: boolean
+  /** This process may bind any port and change the system itself (POSIX uid 0). */
+  readonly isPrivileged: boolean
+  /** Recorded as the lease's owner. */
+  readonly pid: number
+  /** Container engines on this machine (probes' detectContainerEngines). */
+  readonly detectEngines: () => Promise<readonly EngineKind[]>
+  /** Linux: net.ipv4.ip_unprivileged_port_start of this network namespace. */
+  readonly unprivilegedPortStart: () => Promise<number | undefined>
+  /** Windows: IPv4 addresses of the interfaces that are up (default os.networkInterfaces()). */
+  readonly interfaceAddresses?: () => readonly string[]
 }
 
-export interface SystemApplyResult {
-  readonly hosts: HostsApplyResult
+export interface SessionApplyResult {
+  /** A privileged run happened (a prompt, unless this process is root). */
+  readonly privilegedRun: boolean
+  /** One line per change the lease now holds. */
+  readonly changes: readonly string[]
 }
 
-export interface SystemRevertResult {
-  readonly hosts: HostsRevertResult
+export interface SessionRevertResult {
+  /** Something was undone (a lease, or a block without one). */
+  readonly reverted: boolean
+  readonly privilegedRun: boolean
 }
 
 export interface SystemChanges {
   readonly hostsPath: string
-  /** Makes the machine send `entries` to the tunnel: writes (or rewrites) the hosts block. At most one elevation. */
-  apply(entries: readonly HostEntry[], options: { readonly takeOver: boolean }): Promise<SystemApplyResult>
-  /** Undoes everything apply did (the file as it was, byte for byte). At most one elevation. */
-  revert(): Promise<SystemRevertResult>
+  /** Where the tunnel binds and what the privileged step changes, for this listen section. */
+  chooseStrategy(listen: ListenConfig): Promise<ListenStrategy>
+  /** Points `entries` at the strategy's address and makes it answer (redirects, alias): one privileged run at most. */
+  apply(
+    strategy: ListenStrategy,
+    bound: { readonly port: number; readonly httpPort?: number },
+    entries: readonly HostEntry[],
+    options: { readonly takeOver: boolean },
+  ): Promise<SessionApplyResult>
+  /** Undoes everything apply did (the hosts file as it was, byte for byte; no rule or alias left). One run at most. */
+  revert(): Promise<SessionRevertResult>
   /** What a session that did not stop cleanly left behind; undefined when the machine holds nothing of ours. */
   inspect(): Promise<StaleLease | undefined>
 }
 
+/** The strategy's overrides from the config: only a listen.address other than the default is the user's choice. */
+export function listenOverrides(listen: ListenConfig): ListenOverrides {
+  return listen.address === automaticListenAddress ? {} : { address: listen.address }
+}
+
 export function createSystemChanges(options: SystemChangesOptions): SystemChanges {
-  const fileOptions = {
-    hostsPath: options.hostsPath,
+  // A root process runs the same one script without a prompt.
+  const elevator = options.isPrivileged ? createDirectElevator() : options.elevator
+  const writer =
+    options.writer ??
+    createPrivilegedWriter({
+      dataDir: options.dataDir,
+      platform: options.platform,
+      elevator,
+      logger: options.logger,
+      ...(options.isPrivileged ? { canWriteDirectly: async () => true } : {}),
+    })
+  const leaseDeps: SystemChangeDeps = {
     dataDir: options.dataDir,
     platform: options.platform,
-    writer: options.writer,
+    elevator: options.elevator,
+    writer,
+    isPrivileged: options.isPrivileged,
     logger: options.logger,
-    flushResolverCache: options.flushResolverCache,
+    pid: options.pid,
   }
+
+  /** A block without a lease (an older version, `acr-bridge apply`): the hosts file alone. */
+  async function revertBlockOnly(): Promise<SessionRevertResult> {
+    const result = await revertHostsBlock({
+      hostsPath: options.hostsPath,
+      dataDir: options.dataDir,
+      platform: options.platform,
+      writer,
+      logger: options.logger,
+      flushResolverCache: options.flushResolverCache,
+    })
+    return { reverted: result.changed, privilegedRun: result.write?.elevated === true }
+  }
+
+  async function undoFailedApply(): Promise<void> {
+    try {
+      const lease = await readLease(options.dataDir)
+      if (lease === undefined || lease.pid !== options.pid || lease.records.length === 0) return
+      await revertSystemChanges(leaseDeps)
+    } catch (error) {
+      options.logger.error('[session] could not undo a half-made change; the next start (or acr-bridge revert) offers to', error)
+    }
+  }
+
   return {
     hostsPath: options.hostsPath,
-    async apply(entries, { takeOver }) {
-      const hosts = await applyHostsBlock({ ...fileOptions, entries, takeOver })
-      return { hosts }
+
+    async chooseStrategy(listen) {
+      const platform = options.platform
+      const [engines, unprivilegedPortStart, dockerDesktopHostAddress] = await Promise.all([
+        options.detectEngines().catch((error: unknown) => {
+          options.logger.warn('[platform] container engine detection failed; assuming none', error)
+          return [] as EngineKind[]
+        }),
+        platform === 'linux' ? options.unprivilegedPortStart().catch(() => undefined) : Promise.resolve(undefined),
+        platform === 'win32' ? readDockerDesktopHostAddress(options.hostsPath) : Promise.resolve(undefined),
+      ])
+      const strategy = chooseListenStrategy({
+        platform,
+        engines,
+        isPrivileged: options.isPrivileged,
+        ...(unprivilegedPortStart === undefined ? {} : { unprivilegedPortStart }),
+        ports: { tls: listen.port, http: listen.httpPort },
+        overrides: listenOverrides(listen),
+        ...(platform === 'win32'
+          ? {
+              windows: {
+                ...(dockerDesktopHostAddress === undefined ? {} : { dockerDesktopHostAddress }),
+                interfaceAddresses: (options.interfaceAddresses ?? (() => externalIpv4Addresses()))(),
+              },
+            }
+          : {}),
+      })
+      for (const reason of strategy.reasons) options.logger.info(`[platform] ${reason}`)
+      for (const warning of strategy.warnings) options.logger.warn(`[platform] ${warning}`)
+      return strategy
     },
+
+    async apply(strategy, bound, entries, { takeOver }) {
+      const plan = planSystemChanges({
+        strategy,
+        bound,
+        names: entries,
+        hostsPath: options.hostsPath,
+        takeOver,
+        flushResolverCache: options.flushResolverCache,
+      })
+      const before = await readLease(options.dataDir)
+      let result
+      try {
+        result = await applySystemChanges(plan, leaseDeps)
+      } catch (error) {
+        // A fresh apply that failed halfway (a step of the script failed) left pending records of ours: undo them now
+        // rather than at the next start. A lease that was there before (a running session, someone else's) stays.
+        if (before === undefined) await undoFailedApply()
+        throw error
+      }
+      const finding = await findLease(options.dataDir, { platform: options.platform, pid: options.pid })
+      return { privilegedRun: result.privilegedRun, changes: finding?.changes ?? [] }
+    },
+
     async revert() {
-      const hosts = await revertHostsBlock(fileOptions)
-      return { hosts }
+      if ((await readLease(options.dataDir)) === undefined) return revertBlockOnly()
+      const result = await revertSystemChanges(leaseDeps)
+      return { reverted: result.reverted, privilegedRun: result.privilegedRun }
     },
+
     async inspect() {
+      const finding = await findLease(options.dataDir, {
+        platform: options.platform,
+        pid: options.pid,
+        // The caller has checked the session lock: whoever took the lease holds no session any more.
+        isProcessAlive: () => false,
+      })
+      if (finding !== undefined && finding.lease.records.length > 0) {
+        const hostsRecord = finding.lease.records.find((record) => record.change.kind === 'hosts')?.change
+        return {
+          hostsPath: hostsRecord?.kind === 'hosts' ? hostsRecord.hostsPath : options.hostsPath,
+          names: finding.names,
+          changes: finding.changes,
+        }
+      }
       let state
       try {
         state = await readHostsState(options.hostsPath, { dataDir: options.dataDir })

@@ -84,6 +84,10 @@ function controllerWith(overrides: Partial<SessionControllerDeps> = {}): LocalSe
     env: {},
     homeDir: root,
     elevator: neverElevate,
+    // Root with no container engine: the tunnel binds 443/80 itself, nothing is redirected (controller-platform.test.ts
+    // covers the other strategies).
+    isPrivileged: true,
+    detectEngines: async () => [],
     writer: createPrivilegedWriter({ dataDir, platform: 'linux', elevator: neverElevate, canWriteDirectly: async () => true, flushResolverCache: async () => {} }),
     createDialer: async () => {
       const dialer = fakeDialer(journal)

@@ -114,10 +114,13 @@ export function fakeTunnels(journal: Journal): {
         options,
         names: options.names,
         closedWith: undefined,
+        // Port 0 (a redirected listener): the "OS" picks 38211 / 40111.
         addresses: {
           address: options.listen.address,
-          port: options.listen.port,
-          ...(options.listen.httpPort === null || options.listen.httpPort === undefined ? {} : { httpPort: options.listen.httpPort }),
+          port: options.listen.port === 0 ? 38211 : options.listen.port,
+          ...(options.listen.httpPort === null || options.listen.httpPort === undefined
+            ? {}
+            : { httpPort: options.listen.httpPort === 0 ? 40111 : options.listen.httpPort }),
         },
         stats: () => last ?? empty(),
         setNames(entries) {

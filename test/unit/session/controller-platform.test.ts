@@ -1,0 +1,205 @@
+// The session controller with the listen strategy and the lease (issue 6 wired in): a fake tunnel and dialer, the
+// lease's simulated Linux machine as the elevator (it applies each section of the generated script to an in-memory
+// network state and to the real temp hosts file), real lease and lock files in a temp folder.
+
+import { promises as fs } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../../electron/core/config/schema.js'
+import type { Config } from '../../../electron/core/config/types.js'
+import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
+import { readLease } from '../../../electron/core/lease/lease-journal.js'
+import { defaultAliasAddress } from '../../../electron/core/platform/addresses.js'
+import type { EngineKind } from '../../../electron/core/probes/container-engine.js'
+import { createSessionController, type LocalSessionController, type SessionControllerDeps } from '../../../electron/core/session/controller.js'
+import { createSimulatedMachine, type SimulatedMachine } from '../lease/simulated-machine.js'
+import { fakeDialer, fakeProbe, fakeTunnels, Journal } from './fakes.js'
+
+const registry = 'registry-vpc.cn-beijing.aliyuncs.com'
+const auth = 'dockerauth-vpc.cn-beijing.aliyuncs.com'
+const bucket = 'aliregistry-cn-beijing.oss-cn-beijing-internal.aliyuncs.com'
+const original = '127.0.0.1 localhost\n::1 localhost\n'
+
+function makeConfig(listen: Record<string, unknown> = { address: '127.0.0.1', port: 443, httpPort: 80 }): Config {
+  return parseConfig({
+    regions: [{ id: 'cn-beijing', endpoints: ['registry-vpc', 'dockerauth-vpc'] }],
+    extraHosts: [{ name: bucket, ports: [80] }],
+    tunnel: { mode: 'sni', host: '203.0.113.10', port: 443 },
+    listen,
+  })
+}
+
+let root: string
+let dataDir: string
+let hostsPath: string
+let journal: Journal
+let tunnels: ReturnType<typeof fakeTunnels>
+let machine: SimulatedMachine
+let controllers: LocalSessionController[]
+let alive: Map<number, string | undefined>
+
+beforeEach(async () => {
+  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-session-platform-'))
+  dataDir = join(root, 'data')
+  hostsPath = join(root, 'hosts')
+  await fs.writeFile(hostsPath, original)
+  journal = new Journal()
+  tunnels = fakeTunnels(journal)
+  machine = createSimulatedMachine('linux')
+  controllers = []
+  alive = new Map([[4242, '1']])
+})
+
+afterEach(async () => {
+  for (const controller of controllers) await controller.dispose().catch(() => undefined)
+  await fs.rm(root, { recursive: true, force: true })
+})
+
+function controllerWith(options: { privileged: boolean; engines?: EngineKind[]; pid?: number } & Partial<SessionControllerDeps>): LocalSessionController {
+  const { privileged, engines = [], pid = 4242, ...overrides } = options
+  const controller = createSessionController({
+    config: makeConfig(),
+    hostsPath,
+    dataDir,
+    platform: 'linux',
+    env: {},
+    homeDir: root,
+    elevator: machine.elevator,
+    isPrivileged: privileged,
+    detectEngines: async () => engines,
+    unprivilegedPortStart: async () => 1024,
+    createDialer: async () => fakeDialer(journal),
+    startTunnel: tunnels.start,
+    processProbe: fakeProbe(pid, alive),
+    drainMs: 10,
+    ...overrides,
+  })
+  controllers.push(controller)
+  return controller
+}
+
+const hostsText = (): Promise<string> => fs.readFile(hostsPath, 'utf8')
+
+describe('the listen strategy in the session', () => {
+  it('as root with the default config: binds 443/80 itself, no redirect, no prompt (as before issue 6)', async () => {
+    const controller = controllerWith({ privileged: true })
+    await controller.connect()
+    expect(tunnels.started[0]!.options.listen).toEqual({ address: '127.0.0.1', port: 443, httpPort: 80 })
+    expect(machine.scripts).toEqual([])
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toContain(`127.0.0.1 ${registry}\n`)
+    expect(controller.listening()?.strategy.mechanism).toBe('direct')
+    await controller.disconnect()
+    expect(await hostsText()).toBe(original)
+    expect(await readLease(dataDir)).toBeUndefined()
+  })
+
+  it('as an ordinary user: high ports on 127.0.0.1, ONE run adds the nft redirect and the block; ONE run removes both', async () => {
+    const controller = controllerWith({ privileged: false })
+    await controller.connect()
+    expect(tunnels.started[0]!.options.listen).toEqual({ address: '127.0.0.1', port: 0, httpPort: 0 })
+    expect(machine.scripts).toHaveLength(1)
+    expect(machine.performed[0]).toEqual(['port-redirect-add', 'install-file'])
+    expect(machine.state.redirects).toEqual([
+      { address: '127.0.0.1', port: 443, toPort: 38211 },
+      { address: '127.0.0.1', port: 80, toPort: 40111 },
+    ])
+    expect(await hostsText()).toContain(`127.0.0.1 ${registry}\n127.0.0.1 ${auth}\n127.0.0.1 ${bucket}\n`)
+    expect((await readLease(dataDir))?.records.map((r) => [r.change.kind, r.state])).toEqual([
+      ['port-redirect', 'applied'],
+      ['hosts', 'applied'],
+    ])
+    // What clients dial is what the routes and the own checks show: 127.0.0.1:443, not the high port.
+    expect(controller.routes()[0]?.listen).toEqual(['127.0.0.1:443'])
+    expect(controller.state.checks[0]?.reason).toBe('The tunnel listens on 127.0.0.1:443.')
+    expect(controller.listening()?.bound).toMatchObject({ port: 38211, httpPort: 40111 })
+
+    await controller.disconnect()
+    expect(machine.scripts).toHaveLength(2)
+    expect(machine.performed[1]).toEqual(['install-file', 'port-redirect-remove'])
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toBe(original)
+    expect(await fs.readdir(dataDir)).toEqual([])
+  })
+
+  it('a rootless engine: the names point at the alias outside 127/8, added and removed in the same runs', async () => {
+    const controller = controllerWith({ privileged: false, engines: ['rootless-docker'] })
+    await controller.connect()
+    expect(machine.performed[0]).toEqual(['loopback-alias add', 'port-redirect-add', 'install-file'])
+    expect([...machine.state.aliases]).toEqual([defaultAliasAddress])
+    expect(await hostsText()).toContain(`${defaultAliasAddress} ${registry}\n`)
+    expect(controller.routes()[0]?.listen).toEqual([`${defaultAliasAddress}:443`])
+    await controller.disconnect()
+    expect(machine.scripts).toHaveLength(2)
+    expect([...machine.state.aliases]).toEqual([])
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toBe(original)
+  })
+
+  it("the user's listen.address is an override: the block points there and no alias is added", async () => {
+    const controller = controllerWith({ privileged: true, engines: ['rootless-docker'], config: makeConfig({ address: '127.0.0.2', port: 443, httpPort: 80 }) })
+    await controller.connect()
+    expect(tunnels.started[0]!.options.listen).toEqual({ address: '127.0.0.2', port: 443, httpPort: 80 })
+    expect(machine.scripts).toEqual([])
+    expect(await hostsText()).toContain(`127.0.0.2 ${registry}\n`)
+    await controller.disconnect()
+    expect(await hostsText()).toBe(original)
+  })
+
+  it('a cancelled prompt: nothing changed, no lease, the tunnel closed, state down with ELEVATION_DENIED', async () => {
+    machine.deny = true
+    const controller = controllerWith({ privileged: false })
+    await expect(controller.connect()).rejects.toMatchObject({ code: 'ELEVATION_DENIED' })
+    expect(journal.events.filter((e) => e === 'tunnel.close')).toHaveLength(1)
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toBe(original)
+    expect(await readLease(dataDir)).toBeUndefined()
+    expect(controller.state).toMatchObject({ kind: 'down', error: { code: 'ELEVATION_DENIED' } })
+  })
+
+  it('a script step that fails halfway is undone at once: no rule, no block, no lease left', async () => {
+    machine.failSection = { header: '# install-file', code: 1, stderr: 'acr-bridge: disk full' }
+    const controller = controllerWith({ privileged: false })
+    await expect(controller.connect()).rejects.toMatchObject({ code: 'ELEVATION_FAILED' })
+    machine.failSection = undefined
+    expect(machine.scripts).toHaveLength(2) // the failed apply, then its undo
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toBe(original)
+    expect(await readLease(dataDir)).toBeUndefined()
+  })
+})
+
+describe('a lease left by a crash', () => {
+  it('findStaleLease lists the redirect and the block; revertStaleLease undoes both in one run', async () => {
+    const crashed = controllerWith({ privileged: false })
+    await crashed.connect()
+    controllers.splice(controllers.indexOf(crashed), 1) // "killed": never disconnects
+    alive.delete(4242)
+    const withBlock = await hostsText()
+    expect(withBlock).toContain(HOSTS_BLOCK_BEGIN)
+
+    alive.set(5151, '1')
+    const next = controllerWith({ privileged: false, pid: 5151 })
+    const stale = await next.findStaleLease()
+    expect(stale).toEqual({
+      hostsPath,
+      names: [registry, auth, bucket],
+      changes: ['the nft table ip acr_bridge (127.0.0.1:443 → 38211, 127.0.0.1:80 → 40111)', `the acr-bridge block in ${hostsPath} (3 names)`],
+    })
+    expect(await hostsText()).toBe(withBlock)
+    // Connecting over it is refused until it is undone.
+    await expect(next.connect()).rejects.toMatchObject({ code: 'LEASE_PENDING' })
+    expect(machine.scripts).toHaveLength(1)
+
+    await next.revertStaleLease()
+    expect(machine.scripts).toHaveLength(2)
+    expect(machine.state.redirects).toEqual([])
+    expect(await hostsText()).toBe(original)
+    expect(await next.findStaleLease()).toBeUndefined()
+    await next.connect()
+    expect(machine.state.redirects).toHaveLength(2)
+    await next.disconnect()
+    expect(await hostsText()).toBe(original)
+  })
+})
