@@ -7,7 +7,9 @@ import { defaultHostsPath } from '../../core/paths.js'
 import { createSudoPromptElevator } from '../../core/privileged/sudo-prompt-elevator.js'
 import { createHealthMonitor } from '../../core/probes/index.js'
 import { createSessionController } from '../../core/session/controller.js'
-import type { TunnelStats } from '../../core/tunnel/tunnel.js'
+import type { ListenStrategy } from '../../core/platform/listen-strategy.js'
+import { formatHostPort } from '../../core/tunnel/listen.js'
+import type { TunnelAddresses, TunnelStats } from '../../core/tunnel/tunnel.js'
 import { booleanFlag, requiredFlag, stringFlag } from '../args.js'
 import { print, type CliIo } from '../context.js'
 import type { Command } from '../run.js'
@@ -76,6 +78,8 @@ export const upCommand: Command = {
         for (const route of routes) {
           print(io, `  ${route.name.padEnd(width)} → ${route.listen.join(', ')} via ${route.mode} ${route.upstream}`)
         }
+        const listening = controller.listening()
+        if (listening !== undefined) for (const line of listeningLines(listening.strategy, listening.bound)) print(io, `  ${line}`)
         live = true
         show(controller.state)
 
@@ -92,6 +96,19 @@ export const upCommand: Command = {
       await controller.dispose()
     }
   },
+}
+
+/** What the listen strategy changed besides the hosts block (nothing is printed when the tunnel binds 443/80 itself). */
+export function listeningLines(strategy: ListenStrategy, bound: TunnelAddresses): string[] {
+  const lines: string[] = []
+  if (strategy.mechanism !== 'direct') {
+    const where = [bound.port, bound.httpPort].filter((port): port is number => port !== undefined).map((port) => formatHostPort(bound.address, port))
+    const table = strategy.mechanism === 'nft-redirect' ? 'the nft table ip acr_bridge' : 'the pf anchor com.apple/acr-bridge'
+    const publicPorts = `${formatHostPort(strategy.hostsAddress, strategy.publicPorts.tls)}${strategy.publicPorts.http === null ? '' : ` and :${strategy.publicPorts.http}`}`
+    lines.push(`listening on ${where.join(' and ')} as an ordinary user; ${table} redirects ${publicPorts} to ${where.length > 1 ? 'them' : 'it'}`)
+  }
+  if (strategy.alias !== undefined) lines.push(`${strategy.alias} is on the loopback interface for this session (container engines reach it; removed at the end)`)
+  return lines
 }
 
 /** `state: healthy`, `state: degraded (name: reason; …)`, `state: down: message hint`. */

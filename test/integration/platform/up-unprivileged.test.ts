@@ -1,0 +1,300 @@
+// `acr-bridge up` as an ordinary user on Linux, for real: the BUILT CLI runs as `nobody` (setpriv) in a network
+// namespace this test creates, with the default listen config (127.0.0.1, 443, 80). It may not bind 443, so it binds
+// high ports and asks for ONE elevation that adds the nft redirect and the hosts block; curl reaches a TLS origin on
+// :443 and an HTTP origin on :80 by name; SIGINT removes everything with ONE more elevation (nft ruleset,
+// iptables-save, ip addr and the hosts file byte for byte as before). And after kill -9, `acr-bridge revert` (as
+// nobody too) undoes the lease in one elevation.
+//
+// The elevation is the product's own: createSudoPromptElevator → @vscode/sudo-prompt → /usr/bin/pkexec. Only pkexec
+// is a stand-in (no product seam, no test-only switch): in the CLI's private mount namespace an overlay puts
+// fake-pkexec.mjs at /usr/bin/pkexec; it hands its arguments to this test's "polkit", a root process on a Unix socket
+// that authorizes every request and runs exactly the command sudo-prompt built, as root inside the namespace
+// (docs/platforms.md, "How the unprivileged path is tested").
+
+import { spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, promises as fs, readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readLease } from '../../../electron/core/lease/lease-journal.js'
+import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
+import { createPki, type Pki } from '../../world/harness/certs.js'
+import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
+import { startInNamespace } from './processes.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const registryName = 'registry-vpc.cn-hangzhou.aliyuncs.com'
+const bucketName = 'aliregistry.oss-cn-hangzhou.aliyuncs.com'
+const initialHosts = '# up-unprivileged test namespace\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n'
+const nobody = 65534
+// No /usr/local/bin: no `docker` is found, so the strategy sees no container engine whatever this machine has.
+const cliPath = '/usr/sbin:/usr/bin:/sbin:/bin'
+
+let cli: string
+let work: string
+let fakeBin: string
+let pki: Pki
+let polkit: Server
+let active: Namespace | undefined
+
+interface Authorization {
+  readonly uid: number
+  readonly command: string
+  readonly script: string
+}
+const authorizations: Authorization[] = []
+
+function requireTools(): void {
+  const missing = ['nft', 'iptables-save', 'ip', 'setpriv', 'unshare', 'mount', 'curl', 'openssl'].filter(
+    (tool) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool]).status !== 0,
+  )
+  if (missing.length > 0) throw new Error(`the up-unprivileged test needs ${missing.join(', ')} (nftables, iptables, iproute2, util-linux, curl, openssl)`)
+  if (process.getuid?.() !== 0) throw new Error('the up-unprivileged test creates network namespaces and mounts, and needs root')
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error('the up-unprivileged test needs overlayfs (to put the pkexec stand-in on /usr/bin)')
+}
+
+/** The test's polkit: authorizes every request of the exact shape sudo-prompt makes, and runs it as root in `active`. */
+function startPolkit(socketPath: string): Promise<Server> {
+  // Half-open: the client ends its request and waits for the answer on the same connection.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    let request = ''
+    socket.setEncoding('utf8')
+    socket.on('error', () => {})
+    socket.on('data', (chunk: string) => (request += chunk))
+    socket.on('end', () => {
+      void (async () => {
+        const reply = (code: number, stdout: string, stderr: string): void => void socket.end(JSON.stringify({ code, stdout, stderr }))
+        try {
+          const { args, uid } = JSON.parse(request) as { args: string[]; uid: number }
+          const command = args[3] ?? ''
+          const script = /^echo SUDOPROMPT; \/bin\/sh '([^']+)'$/.exec(command)?.[1]
+          if (args.length !== 4 || args[0] !== '--disable-internal-agent' || args[1] !== '/bin/bash' || args[2] !== '-c' || script === undefined || !script.startsWith(`${work}/`)) {
+            reply(127, '', `test polkit: refusing ${JSON.stringify(args)}\n`)
+            return
+          }
+          if (active === undefined) {
+            reply(127, '', 'test polkit: no namespace\n')
+            return
+          }
+          authorizations.push({ uid, command, script: await fs.readFile(script, 'utf8') })
+          // HOME elsewhere: bash reads ~/.bashrc when its stdin is a socket, and root's is not this test's business.
+          const result = await active.exec('/bin/bash', ['-c', command], { env: { PATH: cliPath, HOME: '/nonexistent' } })
+          reply(result.code ?? 1, result.stdout, result.stderr)
+        } catch (error) {
+          reply(127, '', `test polkit: ${(error as Error).message}\n`)
+        }
+      })()
+    })
+  })
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(socketPath, () => resolve(server))
+  })
+}
+
+beforeAll(async () => {
+  requireTools()
+  sweepStaleNamespaces()
+  work = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-up-unprivileged-'))
+  await fs.chmod(work, 0o755)
+  pki = createPki(join(work, 'pki'), [registryName])
+  cli = await builtCli()
+  const socketPath = join(work, 'polkit.sock')
+  polkit = await startPolkit(socketPath)
+  await fs.chmod(socketPath, 0o666)
+  // The overlay's upper layer: a folder holding only `pkexec` (a fixed two-line wrapper of test paths).
+  fakeBin = join(work, 'fake-bin')
+  await fs.mkdir(fakeBin, { mode: 0o755 })
+  await fs.writeFile(join(fakeBin, 'pkexec'), `#!/bin/sh\nexec '${process.execPath}' '${join(here, 'fake-pkexec.mjs')}' '${socketPath}' "$@"\n`, { mode: 0o755 })
+}, builtCliTimeoutMs)
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (polkit === undefined ? resolve() : polkit.close(() => resolve())))
+  if (work !== undefined) await fs.rm(work, { recursive: true, force: true })
+})
+
+/** The CLI as nobody inside the namespace, in a private mount namespace whose /usr/bin/pkexec is the stand-in. */
+function nobodyCommand(args: readonly string[]): [string, string[]] {
+  return [
+    'unshare',
+    [
+      '--mount', '--propagation', 'private', '--', 'sh', '-c',
+      'mount -t overlay overlay -o lowerdir="$1":/usr/bin /usr/bin && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"',
+      'sh', fakeBin, process.execPath, cli, ...args,
+    ],
+  ]
+}
+
+interface Up {
+  readonly child: ChildProcess
+  stdout(): string
+  stderr(): string
+  waitFor(pattern: RegExp): Promise<void>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+function spawnUp(namespace: Namespace, configPath: string, env: NodeJS.ProcessEnv): Up {
+  const [file, args] = nobodyCommand(['up', '--config', configPath, '--hosts-file', '/etc/hosts'])
+  const child = namespace.spawn(file, args, { env })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
+  let gone = false
+  void exited.then(() => (gone = true))
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async waitFor(pattern) {
+      const until = Date.now() + 30_000
+      while (!pattern.test(out)) {
+        if (gone || Date.now() > until) throw new Error(`${gone ? 'up exited' : 'no match within 30 s'} waiting for ${pattern}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`)
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    },
+  }
+}
+
+interface Setup {
+  readonly namespace: Namespace
+  readonly dataDir: string
+  readonly configPath: string
+  readonly env: NodeJS.ProcessEnv
+  readonly before: SystemSnapshot
+}
+
+async function setup(): Promise<Setup> {
+  const namespace = await createNamespace(initialHosts)
+  try {
+    active = namespace
+    const tls = pki.active(registryName)
+    const origin = await startInNamespace<{ tlsPort: number; httpPort: number }>(namespace, process.execPath, [
+      join(here, 'origin.mjs'),
+      JSON.stringify({ cert: tls.cert, key: tls.key }),
+    ])
+    const dataDir = join(work, `data-${namespace.name}`)
+    await fs.mkdir(dataDir, { mode: 0o700 })
+    await fs.chown(dataDir, nobody, nobody)
+    const configPath = join(work, `config-${namespace.name}.json`)
+    // The default listen section (127.0.0.1:443/80); the "ECS" is the origin itself, in sni mode.
+    await fs.writeFile(
+      configPath,
+      JSON.stringify({
+        extraHosts: [registryName, { name: bucketName, ports: [80] }],
+        tunnel: { mode: 'sni', host: '127.0.0.1', port: origin.tlsPort, httpPort: origin.httpPort },
+      }),
+      { mode: 0o644 },
+    )
+    const env = { PATH: cliPath, HOME: work, ACR_BRIDGE_DATA_DIR: dataDir, ACR_BRIDGE_LOG: 'info', LANG: 'C.UTF-8' }
+    return { namespace, dataDir, configPath, env, before: await snapshot(namespace) }
+  } catch (error) {
+    await namespace.dispose()
+    throw error
+  }
+}
+
+async function curl(namespace: Namespace, args: readonly string[]): Promise<{ code: number | null; body: string; stderr: string }> {
+  const result = await namespace.exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { env: { PATH: cliPath } })
+  return { code: result.code, body: result.stdout, stderr: result.stderr }
+}
+
+function uidOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:')) ?? ''
+  return Number(line.split(/\s+/)[1])
+}
+
+async function expectAsBefore(s: Setup): Promise<void> {
+  const after = await snapshot(s.namespace)
+  expect(after.nft).toBe(s.before.nft)
+  expect(after.iptables).toBe(s.before.iptables)
+  expect(after.addresses).toBe(s.before.addresses)
+  expect(after.hosts.equals(s.before.hosts)).toBe(true)
+  expect(await readLease(s.dataDir)).toBeUndefined()
+  expect((await fs.readdir(s.dataDir)).filter((name) => name.startsWith('elevate-') || name === 'hosts.backup')).toEqual([])
+}
+
+describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
+  it('binds high ports, ONE elevation adds the redirect and the block, curl works by name, SIGINT gives everything back', async () => {
+    const s = await setup()
+    try {
+      // Nothing answers on 443 yet: the test can fail.
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+      const start = authorizations.length
+
+      const up = spawnUp(s.namespace, s.configPath, s.env)
+      await up.waitFor(/^state: /m)
+      expect(uidOf(up.child.pid!)).toBe(nobody)
+      const out = up.stdout()
+      expect(out).toContain('acr-bridge up: 2 names in /etc/hosts, mode sni')
+      expect(out).toMatch(new RegExp(`^  ${registryName.replace(/\./g, '\\.')} +→ 127\\.0\\.0\\.1:443 via sni`, 'm'))
+      const bound = /^  listening on 127\.0\.0\.1:(\d+) and 127\.0\.0\.1:(\d+) as an ordinary user; the nft table ip acr_bridge redirects 127\.0\.0\.1:443 and :80 to them$/m.exec(out)
+      expect(bound, out).not.toBeNull()
+      const [tlsPort, httpPort] = [Number(bound![1]), Number(bound![2])]
+      expect(tlsPort).toBeGreaterThanOrEqual(1024)
+
+      // ONE elevation, asked for by nobody, made the redirect (to the ports bound) and the block.
+      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
+      const script = authorizations[start]!.script
+      expect(script).toContain(`ip daddr 127.0.0.1 tcp dport 443 redirect to :${tlsPort}`)
+      expect(script).toContain(`ip daddr 127.0.0.1 tcp dport 80 redirect to :${httpPort}`)
+      expect(script).toContain('# install-file')
+      const rules = await s.namespace.exec('nft', ['list', 'table', 'ip', 'acr_bridge'])
+      expect(rules.stdout).toContain(`ip daddr 127.0.0.1 tcp dport 443 redirect to :${tlsPort}`)
+      expect(await fs.readFile(s.namespace.hostsPath, 'utf8')).toContain(`127.0.0.1 ${registryName}\n127.0.0.1 ${bucketName}\n`)
+      expect((await readLease(s.dataDir))?.records.map((r) => [r.change.kind, r.state])).toEqual([
+        ['port-redirect', 'applied'],
+        ['hosts', 'applied'],
+      ])
+
+      // By name, through the hosts file, the redirect and the unprivileged tunnel: TLS end to end, HTTP by Host.
+      const secure = await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])
+      expect(secure.stderr).toBe('')
+      expect(secure.body).toBe(`tls origin: ${registryName} /v2/\n`)
+      const plain = await curl(s.namespace, [`http://${bucketName}/docker/registry/v2/blobs/x`])
+      expect(plain.body).toBe(`http origin: ${bucketName} /docker/registry/v2/blobs/x\n`)
+
+      up.child.kill('SIGINT')
+      expect(await up.exited, up.stderr()).toEqual({ code: 0, signal: null })
+      expect(up.stdout()).toContain('Stopped: ')
+      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody, nobody])
+      expect(authorizations[start + 1]!.script).toContain('nft delete table ip acr_bridge')
+      await expectAsBefore(s)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+    } finally {
+      active = undefined
+      await s.namespace.dispose()
+    }
+  })
+
+  it('kill -9 leaves the redirect and the block; `acr-bridge revert` (as nobody, one elevation) gives everything back', async () => {
+    const s = await setup()
+    try {
+      const up = spawnUp(s.namespace, s.configPath, s.env)
+      await up.waitFor(/^state: /m)
+      up.child.kill('SIGKILL')
+      expect((await up.exited).signal).toBe('SIGKILL')
+      const left = await snapshot(s.namespace)
+      expect(left.nft).not.toBe(s.before.nft)
+      expect(left.hosts.equals(s.before.hosts)).toBe(false)
+
+      const start = authorizations.length
+      const [file, args] = nobodyCommand(['revert', '--hosts-file', '/etc/hosts', '--yes'])
+      const revert = await s.namespace.exec(file, args, { env: s.env })
+      expect(revert.code, revert.stderr).toBe(0)
+      expect(revert.stdout).toContain('Undid 2 change(s) left by an earlier session (elevated):')
+      expect(revert.stdout).toContain('  - the nft table ip acr_bridge (127.0.0.1:443 → ')
+      expect(revert.stdout).toContain('  - the acr-bridge block in /etc/hosts (2 names)')
+      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
+      await expectAsBefore(s)
+      expect(existsSync(join(s.dataDir, 'lease.json'))).toBe(false)
+    } finally {
+      active = undefined
+      await s.namespace.dispose()
+    }
+  })
+})
