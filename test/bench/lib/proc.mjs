@@ -184,6 +184,21 @@ export function readMemory(pid) {
   return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') }
 }
 
+/**
+ * CPU seconds used by process `pid` and its reaped children (utime + stime + cutime + cstime of /proc/<pid>/stat):
+ * socat's forked per-connection children count towards the socat that forked them once they have exited.
+ */
+export function readCpuSeconds(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+  return ticks / clockTicks
+}
+
+/** USER_HZ: 100 on every Linux Node runs on. */
+const clockTicks = 100
+
 /** Runs a command to completion; resolves with {code, stdout, stderr}; never rejects for a non-zero exit. */
 export function run(command, args, { input, timeoutMs = 60_000, env } = {}) {
   return new Promise((resolve, reject) => {

@@ -12,6 +12,7 @@
 //                                     "(before)" rows: before/after comparisons of a performance change
 //   ACRB_BENCH_TUNNEL_ONLY=throughput,latency,concurrent   a subset
 //   ACRB_BENCH_TUNNEL_JSON=<file>     also write the raw measurements there
+//   ACRB_BENCH_TUNNEL_PATHS=ssh,ssh -L,raw tunnel   only these paths (development; the table then has gaps)
 // Standalone: `node test/bench/parts/tunnel.mjs` (after `npm run build:electron`).
 
 import { spawn } from 'node:child_process'
@@ -77,6 +78,7 @@ function settings() {
     latencyCount: quick ? 200 : 2000,
     concurrent: quick ? 200 : 1000,
     ...(only ? { only: only.split(',') } : {}),
+    ...(process.env.ACRB_BENCH_TUNNEL_PATHS ? { paths: process.env.ACRB_BENCH_TUNNEL_PATHS.split(',') } : {}),
   }
 }
 
@@ -107,6 +109,8 @@ function runDriver(ns, options) {
 }
 
 const verdict = (ok) => (ok ? 'PASS' : 'MISS')
+const cpuPerGiB = (entry) => (Number.isFinite(entry?.cpuSecondsPerGiB) ? `${fmt(entry.cpuSecondsPerGiB, 2)} s/GiB` : '')
+const cpuPerConnection = (entry) => (Number.isFinite(entry.cpuMsPerConnection) ? `${fmt(entry.cpuMsPerConnection, 2)} ms/conn` : '')
 
 /** Builds the table rows and the checks from the driver's result. Exported for the README generation. */
 export function evaluate(result) {
@@ -121,12 +125,12 @@ export function evaluate(result) {
   const ratioRow = (group, label, entry, reference, target, note) => {
     const ratio = entry?.median / reference?.median
     const ok = Number.isFinite(ratio) && ratio >= target && entry.error === undefined
-    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), `≥ ${target}`, verdict(ok), note ?? entry?.error ?? ''])
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), `≥ ${target}`, verdict(ok), cpuPerGiB(entry), entry?.error ?? note ?? ''])
     checks.push({ name: `${group} ${label}`, ok })
   }
   const infoRow = (group, label, entry, reference, note) => {
     const ratio = entry?.median / reference?.median
-    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), '', '', note ?? entry?.error ?? ''])
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), '', '', cpuPerGiB(entry), entry?.error ?? note ?? ''])
   }
 
   if (tls.direct !== undefined) {
@@ -152,13 +156,13 @@ export function evaluate(result) {
     const added = entry.p50 - direct
     const value = `${fmt(entry.p50, 2)} / ${fmt(entry.p99, 2)}`
     if (label === 'direct') {
-      rows.push(['latency p50/p99 ms', label, value, '', '', '', `${entry.count} connections`])
+      rows.push(['latency p50/p99 ms', label, value, '', '', '', '', `${entry.count} connections`])
     } else if (ours.has(label) || label.endsWith('(before)')) {
       const ok = Number.isFinite(added) && added <= targets.addedP50Ms && entry.error === undefined
-      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), entry.error ?? ''])
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? ''])
       if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })
     } else {
-      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', entry.error ?? ''])
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', cpuPerConnection(entry), entry.error ?? ''])
     }
   }
   for (const [label, entry] of Object.entries(concurrent)) {
@@ -170,6 +174,7 @@ export function evaluate(result) {
       `${entry.failures ?? '–'} failed`,
       `0, < ${fmt(targets.rssMiB, 1)} MiB`,
       verdict(ok),
+      '',
       entry.error ?? (entry.firstError === undefined ? 'tunnel RSS idle → peak' : `first failure: ${entry.firstError}`),
     ])
     checks.push({ name: `concurrent ${label}`, ok })
@@ -178,8 +183,8 @@ export function evaluate(result) {
 }
 
 export function markdownTable(rows) {
-  const header = ['measure', 'path', 'median', 'ratio / added', 'target', '', 'notes']
-  const lines = [`| ${header.join(' | ')} |`, '|---|---|---:|---:|---|---|---|']
+  const header = ['measure', 'path', 'median', 'ratio / added', 'target', '', 'forwarder CPU', 'path / notes']
+  const lines = [`| ${header.join(' | ')} |`, '|---|---|---:|---:|---|---|---:|---|']
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`)
   return lines.join('\n')
 }

@@ -14,7 +14,7 @@
 //                 socat tuned :5443 → :443 (one hop, for latency)
 //                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
 //
-// argv[2]: JSON {dist, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?}
+// argv[2]: JSON {dist, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
 
 import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { interleave } from '../interleave.mjs'
-import { readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
+import { readCpuSeconds, readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
 import { median, mibPerSecond, percentile } from '../stats.mjs'
 import { concurrentEchoes, latencySeries, rawDownload, tlsDownload, waitForPort } from './client.mjs'
 
@@ -156,6 +156,7 @@ async function measure(dir) {
     args: [join(here, 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
     ready: 'json',
   })
+  const pidOf = {}
   for (const [listen, target] of [
     [port.ecsSocatTls, port.tls],
     [port.ecsSocatRaw, port.raw],
@@ -163,10 +164,11 @@ async function measure(dir) {
     [port.socatRaw, port.ecsSocatRaw],
     [port.socatOneHop, port.tls],
   ]) {
-    await startChild({ name: `socat :${listen}`, command: 'socat', args: socatArgs(listen, target) })
+    const socat = await startChild({ name: `socat :${listen}`, command: 'socat', args: socatArgs(listen, target) })
+    pidOf[`socat :${listen}`] = socat.pid
     await waitForPort(listen)
   }
-  await startChild({
+  const relay = await startChild({
     name: 'relay',
     command: process.execPath,
     args: [
@@ -175,9 +177,10 @@ async function measure(dir) {
     ],
     ready: 'json',
   })
+  pidOf.relay = relay.pid
   await startTinyproxy(dir)
   const { clientKey, knownHostsPath } = await startSshd(dir)
-  await startChild({
+  const sshL = await startChild({
     name: 'ssh -L',
     command: 'ssh',
     args: [
@@ -187,6 +190,7 @@ async function measure(dir) {
     ],
   })
   await waitForPort(port.sshL)
+  pidOf['ssh -L'] = sshL.pid
 
   const upstreams = {
     sni: { host: '127.0.0.1', port: port.ecsSocatTls, httpPort: port.ecsSocatRaw },
@@ -208,23 +212,34 @@ async function measure(dir) {
   // ---- the paths --------------------------------------------------------------------------------------------
   const tlsPaths = [
     { name: 'direct', port: port.tls },
-    { name: 'socat', port: port.socatTls },
-    { name: 'socat 1 hop', port: port.socatOneHop },
-    { name: 'sni', port: tunnels.sni.port },
-    { name: 'sni via relay', port: tunnels.sniRelay.port },
-    { name: 'connect', port: tunnels.connect.port },
-    { name: 'ssh', port: tunnels.ssh.port },
-    { name: 'ssh -L', port: port.sshL },
+    { name: 'socat', port: port.socatTls, cpu: pidOf[`socat :${port.socatTls}`] },
+    { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`] },
+    { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid },
+    { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
+    { name: 'connect', port: tunnels.connect.port, cpu: tunnels.connect.pid },
+    { name: 'ssh', port: tunnels.ssh.port, cpu: tunnels.ssh.pid },
+    { name: 'ssh -L', port: port.sshL, cpu: pidOf['ssh -L'] },
   ]
   const rawPaths = [
     { name: 'direct', port: port.raw },
-    { name: 'socat', port: port.socatRaw },
-    { name: 'tunnel', port: tunnels.sni.httpPort },
-    { name: 'tunnel via relay', port: tunnels.sniRelay.httpPort },
+    { name: 'socat', port: port.socatRaw, cpu: pidOf[`socat :${port.socatRaw}`] },
+    { name: 'tunnel', port: tunnels.sni.httpPort, cpu: tunnels.sni.pid },
+    { name: 'tunnel via relay', port: tunnels.sniRelay.httpPort, cpu: tunnels.sniRelay.pid },
   ]
   for (const [suffix] of dists.slice(1)) {
-    tlsPaths.push({ name: `sni${suffix}`, port: tunnels[`sni${suffix}`].port }, { name: `ssh${suffix}`, port: tunnels[`ssh${suffix}`].port })
-    rawPaths.push({ name: `tunnel${suffix}`, port: tunnels[`sni${suffix}`].httpPort })
+    tlsPaths.push(
+      { name: `sni${suffix}`, port: tunnels[`sni${suffix}`].port, cpu: tunnels[`sni${suffix}`].pid },
+      { name: `ssh${suffix}`, port: tunnels[`ssh${suffix}`].port, cpu: tunnels[`ssh${suffix}`].pid },
+    )
+    rawPaths.push({ name: `tunnel${suffix}`, port: tunnels[`sni${suffix}`].httpPort, cpu: tunnels[`sni${suffix}`].pid })
+  }
+  if (options.paths !== undefined) {
+    // Development: measure only the named paths (TLS and raw names; raw ones as "raw <name>").
+    const keep = new Set(options.paths)
+    for (const list of [tlsPaths, rawPaths]) {
+      const kept = list.filter((p) => keep.has(list === rawPaths ? `raw ${p.name}` : p.name))
+      list.splice(0, list.length, ...kept)
+    }
   }
   const latencyPaths = tlsPaths
   const only = options.only === undefined ? undefined : new Set(options.only)
@@ -256,12 +271,21 @@ async function measure(dir) {
   if (want('throughput')) {
     progress(`throughput: ${rounds} interleaved rounds, TLS ${tlsBytes / 1048576} MiB and raw ${rawBytes / 1048576} MiB per transfer`)
     const cases = [...tlsPaths.map((p) => ({ ...p, kind: 'tls' })), ...rawPaths.map((p) => ({ ...p, kind: 'raw', name: `raw ${p.name}` }))]
+    const cpu = new Map(cases.map((c) => [c.name, { seconds: 0, bytes: 0 }]))
     const samples = await interleave(
       cases,
       rounds,
       (c) =>
         attempt(async () => {
+          const cpuBefore = c.cpu === undefined ? 0 : readCpuSeconds(c.cpu)
           const r = c.kind === 'tls' ? await tlsDownload({ port: c.port, name, ca, bytes: tlsBytes }) : await rawDownload({ port: c.port, name, bytes: rawBytes })
+          if (c.cpu !== undefined) {
+            // socat's forked child is counted in its parent once reaped: give it a moment.
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            const account = cpu.get(c.name)
+            account.seconds += readCpuSeconds(c.cpu) - cpuBefore
+            account.bytes += r.bytes
+          }
           return mibPerSecond(r.bytes, r.ms)
         }),
       (round) => progress(`  throughput round ${round + 1}/${rounds}`),
@@ -270,7 +294,13 @@ async function measure(dir) {
       const values = samples.get(c.name)
       const errors = values.filter((v) => typeof v !== 'number')
       const numbers = values.filter((v) => typeof v === 'number')
-      const entry = { samples: numbers, median: median(numbers), ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}) }
+      const account = cpu.get(c.name)
+      const entry = {
+        samples: numbers,
+        median: median(numbers),
+        ...(account.bytes > 0 ? { cpuSecondsPerGiB: account.seconds / (account.bytes / 2 ** 30) } : {}),
+        ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}),
+      }
       if (c.kind === 'tls') result.tls[c.name] = entry
       else result.raw[c.name.slice(4)] = entry
     }
@@ -279,10 +309,22 @@ async function measure(dir) {
   if (want('latency')) {
     const perRound = Math.ceil(latencyCount / rounds)
     progress(`latency: ${perRound * rounds} sequential connections per path in ${rounds} interleaved rounds`)
+    const cpu = new Map(latencyPaths.map((p) => [p.name, { seconds: 0, connections: 0 }]))
     const samples = await interleave(
       latencyPaths,
       rounds,
-      (p) => attempt(() => latencySeries({ port: p.port, name, ca, count: perRound })),
+      (p) =>
+        attempt(async () => {
+          const cpuBefore = p.cpu === undefined ? 0 : readCpuSeconds(p.cpu)
+          const series = await latencySeries({ port: p.port, name, ca, count: perRound })
+          if (p.cpu !== undefined) {
+            await new Promise((resolve) => setTimeout(resolve, 100))
+            const account = cpu.get(p.name)
+            account.seconds += readCpuSeconds(p.cpu) - cpuBefore
+            account.connections += series.length
+          }
+          return series
+        }),
       (round) => progress(`  latency round ${round + 1}/${rounds}`),
     )
     for (const p of latencyPaths) {
@@ -294,6 +336,7 @@ async function measure(dir) {
         p50: percentile(all, 50),
         p99: percentile(all, 99),
         roundMedians: values.filter((v) => Array.isArray(v)).map((v) => median(v)),
+        ...(cpu.get(p.name).connections > 0 ? { cpuMsPerConnection: (cpu.get(p.name).seconds * 1000) / cpu.get(p.name).connections } : {}),
         ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}),
       }
     }
