@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BridgeError, isBridgeError } from '../../../electron/core/errors.js'
-import { toElevationError } from '../../../electron/core/privileged/elevation-error.js'
+import { elevationNeverRan, toElevationError } from '../../../electron/core/privileged/elevation-error.js'
 import { createPrivilegedWriter } from '../../../electron/core/privileged/privileged-writer.js'
 import { createFakeElevator } from './fake-elevator.js'
 
@@ -149,5 +149,15 @@ describe('toElevationError', () => {
     expect(failed.message).toBe('The privileged step failed: acr-bridge: the target is not a regular file.')
     const own = new BridgeError('ELEVATION_DENIED', 'x')
     expect(toElevationError(own)).toBe(own)
+  })
+
+  it('tells a prompt that never ran (cancelled, no pkexec, no polkit agent) from a script that failed', () => {
+    const noPkexec = toElevationError(new Error('Unable to find pkexec or kdesudo.'))
+    expect(noPkexec).toMatchObject({ code: 'ELEVATION_FAILED', message: 'No program to show the administrator prompt is installed (pkexec or kdesudo).' })
+    expect(noPkexec.hint).toContain('sudo')
+    expect(elevationNeverRan(noPkexec)).toBe(true)
+    expect(elevationNeverRan(toElevationError(new Error('No polkit authentication agent found.')))).toBe(true)
+    expect(elevationNeverRan(toElevationError(new Error('User did not grant permission.')))).toBe(true)
+    expect(elevationNeverRan(toElevationError(new Error('Command failed: /bin/sh x'), 'acr-bridge: nft (nftables) is not installed\n'))).toBe(false)
   })
 })
