@@ -17,7 +17,8 @@
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createNetns } from '../lib/netns.mjs'
@@ -138,6 +139,9 @@ export function evaluate(result) {
     infoRow('TLS MiB/s', 'tuned socat', tls.socat, tls.socat, 'socat → socat (ECS hop) → origin: the reference')
     ratioRow('TLS MiB/s', 'sni', tls.sni, tls.socat, targets.sniVsSocat, 'tunnel → socat (ECS hop) → origin')
     if (tls['sni (before)']) infoRow('TLS MiB/s', 'sni (before)', tls['sni (before)'], tls.socat)
+    infoRow('TLS MiB/s', 'socat 1 hop', tls['socat 1 hop'], tls.socat, 'socat → origin')
+    infoRow('TLS MiB/s', 'sni, no ECS hop', tls['sni, no ECS hop'], tls['socat 1 hop'], 'tunnel → origin (ratio against socat 1 hop)')
+    infoRow('TLS MiB/s', 'relay alone', tls['relay alone'], tls.socat, 'our relay → origin')
     infoRow('TLS MiB/s', 'sni via relay', tls['sni via relay'], tls.socat, 'tunnel → our relay → origin')
     infoRow('TLS MiB/s', 'connect', tls.connect, tls.socat, 'tunnel → tinyproxy → origin')
     infoRow('TLS MiB/s', 'ssh -L aes128-gcm', tls['ssh -L'], tls['ssh -L'], 'OpenSSH client → sshd → origin: the reference')
@@ -151,7 +155,9 @@ export function evaluate(result) {
     if (raw['tunnel (before)']) infoRow('raw MiB/s', 'tunnel (before)', raw['tunnel (before)'], raw.socat)
     infoRow('raw MiB/s', 'tunnel via relay', raw['tunnel via relay'], raw.socat, 'tunnel HTTP listener → our relay → origin')
   }
-  const ours = new Set(['sni', 'sni via relay', 'connect', 'ssh'])
+  const ours = new Set(['sni', 'sni, no ECS hop', 'sni via relay', 'connect', 'ssh'])
+  // What the ECS hop alone adds, so a row can also show the tunnel's own share.
+  const hopAlone = { sni: 'socat 1 hop', 'sni via relay': 'relay alone' }
   for (const [label, entry] of Object.entries(latency)) {
     const added = entry.p50 - direct
     const value = `${fmt(entry.p50, 2)} / ${fmt(entry.p99, 2)}`
@@ -159,7 +165,9 @@ export function evaluate(result) {
       rows.push(['latency p50/p99 ms', label, value, '', '', '', '', `${entry.count} connections`])
     } else if (ours.has(label) || label.endsWith('(before)')) {
       const ok = Number.isFinite(added) && added <= targets.addedP50Ms && entry.error === undefined
-      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? ''])
+      const hop = latency[hopAlone[label]]
+      const share = hop === undefined ? '' : `tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? share])
       if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })
     } else {
       rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', cpuPerConnection(entry), entry.error ?? ''])
@@ -175,7 +183,10 @@ export function evaluate(result) {
       `0, < ${fmt(targets.rssMiB, 1)} MiB`,
       verdict(ok),
       '',
-      entry.error ?? (entry.firstError === undefined ? 'tunnel RSS idle → peak' : `first failure: ${entry.firstError}`),
+      entry.error ??
+        (entry.firstError === undefined
+          ? `tunnel RSS idle → peak, ≈ ${fmt(((entry.heldRssMiB - entry.idleRssMiB) * 1024) / result.concurrentCount, 0)} KiB per open connection`
+          : `first failure: ${entry.firstError}`),
     ])
     checks.push({ name: `concurrent ${label}`, ok })
   }
@@ -193,12 +204,17 @@ export async function run(report) {
   const options = settings()
   checkPrerequisites(options.dist)
   if (options.baselineDist !== undefined) checkPrerequisites(options.baselineDist)
-  const ns = await createNetns('acrb-bench')
+  const dir = await mkdtemp(join(tmpdir(), 'acrb-bench-tunnel-'))
   let result
   try {
-    result = await runDriver(ns, options)
+    const ns = await createNetns('acrb-bench')
+    try {
+      result = await runDriver(ns, { ...options, dir })
+    } finally {
+      await ns.dispose()
+    }
   } finally {
-    await ns.dispose()
+    await rm(dir, { recursive: true, force: true })
   }
   if (process.env.ACRB_BENCH_TUNNEL_JSON) await writeFile(process.env.ACRB_BENCH_TUNNEL_JSON, `${JSON.stringify(result, null, 2)}\n`)
 

@@ -9,12 +9,13 @@
 //                 our relay :8443 (SNI) / :8080 (Host)
 //                 tinyproxy :3128 (CONNECT)
 //                 OpenSSH sshd :22 (root, key auth)
-//   laptop side   our tunnel, one child process per mode (sni → socat ECS, sni → relay, connect, ssh)
+//   laptop side   our tunnel, one child process per mode (sni → socat ECS, sni → origin (no ECS hop),
+//                 sni → relay, connect, ssh)
 //                 socat tuned :6443 → :7443 and :6080 → :7080 (the reference for the tunnel, same ECS hop)
 //                 socat tuned :5443 → :443 (one hop, for latency)
 //                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
 //
-// argv[2]: JSON {dist, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
+// argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
 
 import { mkdirSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -135,12 +136,13 @@ function startTunnel(label, dist, mode, upstream) {
 }
 
 async function main() {
-  const dir = await mkdtemp(join(tmpdir(), 'acrb-bench-tunnel-'))
+  // The part passes a folder it removes itself (also when this process is killed); standalone, make one here.
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'acrb-bench-tunnel-')))
   try {
     return await measure(dir)
   } finally {
     await stopAll()
-    await rm(dir, { recursive: true, force: true })
+    if (options.dir === undefined) await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -194,16 +196,19 @@ async function measure(dir) {
 
   const upstreams = {
     sni: { host: '127.0.0.1', port: port.ecsSocatTls, httpPort: port.ecsSocatRaw },
+    // No ECS hop: the sni dialer's raw TCP goes straight to the origin, the tunnel's own cost (as socat 1 hop).
+    sniOrigin: { host: '127.0.0.1', port: port.tls, httpPort: port.raw },
     sniRelay: { host: '127.0.0.1', port: port.relayTls, httpPort: port.relayRaw },
     connect: { host: '127.0.0.1', port: port.tinyproxy },
     ssh: { host: '127.0.0.1', port: port.sshd, username: 'root', privateKeyPath: clientKey, knownHostsPath },
   }
-  const modeOf = { sni: 'sni', sniRelay: 'sni', connect: 'connect', ssh: 'ssh' }
+  const modeOf = { sni: 'sni', sniOrigin: 'sni', sniRelay: 'sni', connect: 'connect', ssh: 'ssh' }
   const tunnels = {}
   const dists = [['', options.dist]]
   if (options.baselineDist !== undefined) dists.push([' (before)', options.baselineDist])
   for (const [suffix, dist] of dists) {
     for (const key of Object.keys(upstreams)) {
+      if (suffix !== '' && key === 'sniOrigin') continue
       const child = await startTunnel(`${key}${suffix}`, dist, modeOf[key], upstreams[key])
       tunnels[`${key}${suffix}`] = child.ready
     }
@@ -215,6 +220,8 @@ async function measure(dir) {
     { name: 'socat', port: port.socatTls, cpu: pidOf[`socat :${port.socatTls}`] },
     { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`] },
     { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid },
+    { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid },
+    { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay },
     { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
     { name: 'connect', port: tunnels.connect.port, cpu: tunnels.connect.pid },
     { name: 'ssh', port: tunnels.ssh.port, cpu: tunnels.ssh.pid },
