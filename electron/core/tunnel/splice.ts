@@ -91,19 +91,32 @@ function pump(
     dst.uncork()
   }
   const ondata = (chunk: Buffer | string): void => {
+    if (typeof chunk !== 'string' && isReleasableChunk(chunk)) {
+      writeRecycled(chunk)
+      return
+    }
     if (!corked) {
       corked = true
       dst.cork()
       process.nextTick(uncork)
     }
-    if (typeof chunk === 'string') {
-      count?.(Buffer.byteLength(chunk))
-      if (!dst.write(chunk)) src.pause()
-      return
-    }
+    count?.(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length)
+    if (!dst.write(chunk)) src.pause()
+  }
+  // A large-read chunk (large-reads.ts) is one read of up to 1 MiB: no corking. It goes back to its pool as soon
+  // as the kernel has all of it: at once when the write completed synchronously (nothing left in the stream's
+  // buffer), so the next read lands in the same, still cached block; otherwise when the write's callback runs.
+  const writeRecycled = (chunk: Buffer): void => {
     count?.(chunk.length)
-    // A recycled large-read chunk goes back to its pool once written (large-reads.ts).
-    const written = isReleasableChunk(chunk) ? dst.write(chunk, () => releaseChunk(chunk)) : dst.write(chunk)
+    let released = false
+    const written = dst.write(chunk, () => {
+      if (!released) releaseChunk(chunk)
+    })
+    if (dst.writableLength === 0) {
+      released = true
+      releaseChunk(chunk)
+      return // all written: no reason to pause the source (the 'drain' that follows finds it flowing)
+    }
     if (!written) src.pause()
   }
   const ondrain = (): void => {
