@@ -144,6 +144,11 @@ export interface AppSettings {
   readonly theme: ThemeSetting
   /** OS notifications when the state changes (rate-limited). */
   readonly notifications: boolean
+  /**
+   * Connect when the app starts; a lease left by a crash or a reboot is taken over in the same privileged run
+   * (hosts block kept, loopback alias and port redirects re-created) instead of offering to revert it.
+   */
+  readonly connectAtStart: boolean
 }
 
 /** `app:set-settings`: only the fields given change; the answer is the full, saved settings. */

@@ -77,6 +77,7 @@ const settingsPatchSchema = z.strictObject({
   language: z.enum(languageSettings).optional(),
   theme: z.enum(themeSettings).optional(),
   notifications: z.boolean().optional(),
+  connectAtStart: z.boolean().optional(),
 })
 
 /** Runs a config through the core parser; only a BridgeError (INVALID_CONFIG) or a bug can come out. */

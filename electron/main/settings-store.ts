@@ -1,7 +1,8 @@
 // The desktop app's saved state under app.getPath('userData'):
 //   config.json    the config format (DESIGN.md "Config") WITHOUT secrets
 //   secrets.bin    the secrets, encrypted with Electron's safeStorage (OS keychain); never written in the clear
-//   settings.json  the app's own preferences (start at login, language, theme, notifications)
+//   settings.json  the app's own preferences (start at login, language, theme, notifications,
+//                 connect at start)
 // Every file is written atomically (temp file in the same folder, then rename) with mode 0600.
 
 import { randomBytes } from 'node:crypto'
@@ -27,6 +28,7 @@ export const defaultAppSettings: AppSettings = {
   language: 'system',
   theme: 'system',
   notifications: true,
+  connectAtStart: false,
 }
 
 /** Encrypts secrets at rest; `available` false means secrets cannot be saved at all. */
@@ -79,6 +81,7 @@ const appSettingsSchema = z.object({
   language: z.enum(languageSettings).catch(defaultAppSettings.language),
   theme: z.enum(themeSettings).catch(defaultAppSettings.theme),
   notifications: z.boolean().catch(defaultAppSettings.notifications),
+  connectAtStart: z.boolean().catch(defaultAppSettings.connectAtStart),
 })
 
 const secretsSchema = z.strictObject({

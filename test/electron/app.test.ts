@@ -274,11 +274,14 @@ describe('settings and secrets', () => {
     await h.bridge.start()
     expect(await h.call('app:set-settings', { startAtLogin: true, theme: 'dark' })).toEqual({
       ok: true,
-      value: { startAtLogin: true, language: 'system', theme: 'dark', notifications: true },
+      value: { startAtLogin: true, language: 'system', theme: 'dark', notifications: true, connectAtStart: false },
     })
     expect(electron.app.loginItem).toMatchObject({ openAtLogin: true })
     const saved = JSON.parse(await readFile(join(h.dir, 'data', 'settings.json'), 'utf8'))
     expect(saved).toMatchObject({ startAtLogin: true, theme: 'dark' })
+    expect(await h.call('app:set-settings', { connectAtStart: true })).toMatchObject({ ok: true, value: { connectAtStart: true, theme: 'dark' } })
+    expect(JSON.parse(await readFile(join(h.dir, 'data', 'settings.json'), 'utf8'))).toMatchObject({ connectAtStart: true })
+    expect(await h.call('app:set-settings', { connectAtStart: 'yes' })).toMatchObject({ ok: false })
   })
 
   test('calls from another webContents are refused', async () => {

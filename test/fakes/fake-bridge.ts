@@ -184,7 +184,7 @@ export function createFakeBridge(options: FakeBridgeOptions = {}): FakeBridge {
   const current = {
     config: stripSecrets(options.config ?? sampleConfig),
     state: options.state ?? sampleState('off'),
-    settings: { startAtLogin: false, language: 'system', theme: 'system', notifications: true, ...options.settings } as AppSettings,
+    settings: { startAtLogin: false, language: 'system', theme: 'system', notifications: true, connectAtStart: false, ...options.settings } as AppSettings,
   }
   const catalog = options.catalog ?? sampleCatalog
   let lease = options.lease ?? null
