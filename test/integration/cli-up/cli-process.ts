@@ -1,67 +1,24 @@
-// The built CLI as a child process: build it once per test file (`npm run build:electron`), spawn it, read its
-// output as it comes, signal it, and make sure no child outlives the test file.
+// The built CLI as a child process: spawn it, read its output as it comes, signal it, and make sure no child
+// outlives the test file. The build itself is test/helpers/cli.ts's private, content-addressed one (never dist/,
+// which another suite may be rewriting while this one runs).
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { builtCli, repoRoot } from '../../helpers/cli.js'
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-export const cliPath = fileURLToPath(new URL('../../../dist/electron/cli/index.js', import.meta.url))
+export { repoRoot }
 
-const buildLock = join(tmpdir(), 'acr-bridge-cli-build.lock')
-const buildStamp = join(tmpdir(), 'acr-bridge-cli-build.stamp')
+let builtPath: string | undefined
 
-function mtimeMs(path: string): number {
-  try {
-    return statSync(path).mtimeMs
-  } catch {
-    return 0
-  }
-}
-
-/**
- * Runs `npm run build:electron` (tsc); fails with its output when it produces no CLI. Test files that
- * run in parallel workers share one build: one builds under a lock folder, the others wait for it and reuse it.
- */
+/** Builds the CLI once per test process (or reuses the private build of the current sources); its entry path. */
 export async function buildCli(): Promise<string> {
-  const requestedAt = Date.now()
-  const until = requestedAt + 240_000
-  for (;;) {
-    try {
-      mkdirSync(buildLock)
-      break
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      if (Date.now() - mtimeMs(buildLock) > 300_000) rmSync(buildLock, { recursive: true, force: true }) // a dead builder's
-      if (Date.now() > until) throw new Error(`waited 240 s for another test's build of the CLI (${buildLock})`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
-  try {
-    if (mtimeMs(buildStamp) >= requestedAt && existsSync(cliPath)) return cliPath // built meanwhile by another file
-    await buildNow()
-    writeFileSync(buildStamp, repoRoot)
-    return cliPath
-  } finally {
-    rmSync(buildLock, { recursive: true, force: true })
-  }
+  builtPath = await builtCli()
+  return builtPath
 }
 
-async function buildNow(): Promise<void> {
-  const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn('npm', ['run', 'build:electron'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (b: Buffer) => (output += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (output += b.toString()))
-    child.on('error', (error) => resolve({ code: -1, output: `${output}\n${error.message}` }))
-    child.on('close', (code) => resolve({ code, output }))
-  })
-  if (!existsSync(cliPath)) throw new Error(`npm run build:electron produced no ${cliPath} (exit ${result.code}):\n${result.output.slice(-4000)}`)
-  // tsc emits even with type errors. Type errors are the build step's failure (`npm test` builds first and stops
-  // there); these tests judge what the CLI does, so they go on with the emitted code and say so.
-  if (result.code !== 0) console.warn(`npm run build:electron reported errors (exit ${result.code}); testing the emitted code:\n${result.output.slice(-2000)}`)
+/** The built CLI's entry; buildCli() must have run (beforeAll). */
+export function cliPath(): string {
+  if (builtPath === undefined) throw new Error('test bug: call buildCli() in beforeAll before using the CLI')
+  return builtPath
 }
 
 /**
@@ -74,7 +31,7 @@ export function privateResolverCommand(hostsFile: string, resolvFile: string): s
   return [
     'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
     'mount --bind "$1" /etc/hosts && mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"',
-    'sh', hostsFile, resolvFile, process.execPath, cliPath,
+    'sh', hostsFile, resolvFile, process.execPath, cliPath(),
   ]
 }
 
@@ -110,7 +67,7 @@ export async function killAllCli(): Promise<void> {
 }
 
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, options: { readonly command?: readonly string[] } = {}): CliProcess {
-  const argv = [...(options.command ?? [process.execPath, cliPath]), ...args]
+  const argv = [...(options.command ?? [process.execPath, cliPath()]), ...args]
   const child = spawn(argv[0]!, argv.slice(1), { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] })
   live.add(child)
   let out = ''

@@ -9,13 +9,14 @@ import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildCli, killAllCli, runCliOnce, spawnCli } from './cli-process.js'
+import { builtCliTimeoutMs } from '../../helpers/cli.js'
 
 let root: string
 let env: NodeJS.ProcessEnv
 
 beforeAll(async () => {
   await buildCli()
-})
+}, builtCliTimeoutMs)
 
 beforeEach(async () => {
   root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-cli-relay-'))

@@ -23,6 +23,7 @@ import {
   spawnCli,
   type CliProcess,
 } from './cli-process.js'
+import { builtCliTimeoutMs } from '../../helpers/cli.js'
 
 const registry = 'registry-vpc.cn-beijing.aliyuncs.com'
 const auth = 'dockerauth-vpc.cn-beijing.aliyuncs.com'
@@ -142,7 +143,7 @@ function httpGet(host: string, path: string): Promise<string> {
 
 beforeAll(async () => {
   await buildCli()
-})
+}, builtCliTimeoutMs)
 
 beforeEach(async () => {
   root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-cli-up-'))
@@ -178,7 +179,7 @@ afterAll(async () => {
 
 describe('acr-bridge up (built CLI, loopback)', () => {
   it('maps the names, forwards by SNI and Host, refuses others, and SIGINT gives the file back byte for byte', async () => {
-    expect(existsSync(cliPath)).toBe(true)
+    expect(existsSync(cliPath())).toBe(true)
     const up = await startUp()
     const out = up.stdout()
     expect(out).toContain('acr-bridge up: 3 names in /etc/hosts, mode sni')
@@ -289,7 +290,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     const command = [
       'unshare', '--net', '--', 'sh', '-c',
       'ip link set lo up && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"',
-      'sh', process.execPath, cliPath,
+      'sh', process.execPath, cliPath(),
     ]
     await fs.chmod(root, 0o755)
     await writeConfig({ listen: { address: '127.0.0.1', port: 443, httpPort: 80 } })
@@ -338,7 +339,7 @@ describe('acr-bridge up (built CLI, loopback)', () => {
     // `script` gives the CLI a real pseudo-terminal; the paths reach the fixed command lines as variables only.
     const inner = 'mount --bind "$HOSTS" /etc/hosts && mount --bind "$RESOLV" /etc/resolv.conf && exec "$NODE" "$CLI" up --config "$CFG" --hosts-file /etc/hosts'
     const command = ['script', '-qec', `exec unshare --mount --propagation private -- sh -c '${inner}'`, '/dev/null']
-    const ttyEnv = { ...env, NODE: process.execPath, CLI: cliPath, CFG: configPath, HOSTS: hostsPath, RESOLV: resolvPath }
+    const ttyEnv = { ...env, NODE: process.execPath, CLI: cliPath(), CFG: configPath, HOSTS: hostsPath, RESOLV: resolvPath }
     const declined = spawnCli([], ttyEnv, { command })
     await declined.waitFor(/Write 3 names to \/etc\/hosts\? \[y\/N\] /)
     declined.child.stdin!.write('n\n')
