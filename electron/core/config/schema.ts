@@ -9,7 +9,7 @@ import { findRegion } from '../catalog/regions.js'
 import { BridgeError } from '../errors.js'
 import { describeValue, formatPath, quoteString } from './describe-value.js'
 import { validateHostName } from './host-name.js'
-import type { Config, ConnectOptions, EndpointKind, ExtraHost, Network, SshOptions, TunnelConfig, TunnelMode } from './types.js'
+import type { Config, ConnectOptions, EndpointKind, ExtraHost, ListenMechanismSetting, Network, SshOptions, TunnelConfig, TunnelMode } from './types.js'
 
 /** Bounds on every list and string of the config. */
 export const configLimits = {
@@ -122,6 +122,16 @@ const checkPort: Check<number> = (value) => {
 
 const checkPortOrNull: Check<number | null> = (value) => (value === null ? ok(null) : checkPort(value))
 
+/** A redirected listener's port: it is bound without privilege, so 1024 or above. */
+const checkHighPort: Check<number> = (value) => {
+  const hint = 'Use a whole number from 1024 to 65535 that nothing else listens on, or remove listen.highPorts to let the OS pick free ports.'
+  const bad = requireType<number>(value, 'number', 'a port number', hint)
+  if (bad !== undefined) return bad
+  const n = value as number
+  if (!Number.isInteger(n) || n < 1024 || n > 65535) return fail('must be a whole number from 1024 to 65535 (a redirected listener runs without privilege)', hint)
+  return ok(n)
+}
+
 const checkBoolean: Check<boolean> = (value) => requireType<boolean>(value, 'boolean', 'true or false') ?? ok(value as boolean)
 
 function checkOneOf<T extends string>(allowed: readonly T[], hint: string): Check<T> {
@@ -216,6 +226,10 @@ const checkEndpointKind: Check<EndpointKind> = (value) => {
   return isEndpointKind(value as string) ? ok(value as EndpointKind) : fail('is not a known endpoint kind', hints.endpoint)
 }
 
+const checkMechanism = checkOneOf<ListenMechanismSetting>(
+  ['auto', 'direct', 'redirect'],
+  'Set listen.mechanism to "auto" (or leave it out), "direct" (the tunnel binds the ports itself) or "redirect" (high ports behind an nft/pf redirect).',
+)
 const checkNetwork = checkOneOf<Network>(['vpc', 'internet'], 'Set network to "vpc" (reach the instance over the VPC) or "internet".')
 const checkMode = checkOneOf<TunnelMode>(['sni', 'connect', 'ssh'], hints.mode)
 
@@ -436,17 +450,51 @@ const listenSchema = z
     port: leaf(checkPort).default(443),
     httpPort: leaf(checkPortOrNull).default(80),
     proxyPort: leaf(checkPort).optional(),
+    alias: leaf(checkBoolean).optional(),
+    mechanism: leaf(checkMechanism).optional(),
+    highPorts: z.strictObject({ tls: leaf(checkHighPort), http: leaf(checkHighPort) }).optional(),
   })
   .superRefine((listen, ctx) => {
     const seen = new Map<number, string>([[listen.port, 'listen.port']])
-    for (const field of ['httpPort', 'proxyPort'] as const) {
-      const port = listen[field]
+    const others: [path: PropertyKey[], port: number | null | undefined][] = [
+      [['httpPort'], listen.httpPort],
+      [['proxyPort'], listen.proxyPort],
+      [['highPorts', 'tls'], listen.highPorts?.tls],
+      [['highPorts', 'http'], listen.highPorts?.http],
+    ]
+    for (const [path, port] of others) {
       if (port === undefined || port === null) continue
       const other = seen.get(port)
       if (other !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [field], message: `uses the same port as ${other}`, params: { hint: 'Give each listener its own port.' } })
+        ctx.addIssue({ code: 'custom', path, message: `uses the same port as ${other}`, params: { hint: 'Give each listener its own port.' } })
       }
-      seen.set(port, `listen.${field}`)
+      seen.set(port, `listen.${path.join('.')}`)
+    }
+    // Aliases and redirect rules are IPv4-only (nft table ip, pf inet; docs/platforms.md).
+    const ipv6 = isIP(listen.address) === 6
+    if (listen.alias === true && ipv6) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alias'],
+        message: `is true, but listen.address ${listen.address} is IPv6: only IPv4 addresses can be added to the loopback interface`,
+        params: { hint: 'Remove listen.alias (or set it to false), or give an IPv4 listen.address.' },
+      })
+    }
+    if (listen.mechanism === 'redirect' && ipv6) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mechanism'],
+        message: `is "redirect", but listen.address ${listen.address} is IPv6: redirect rules are IPv4-only`,
+        params: { hint: 'Set listen.mechanism to "auto" or "direct", or give an IPv4 listen.address.' },
+      })
+    }
+    if (listen.highPorts !== undefined && listen.mechanism === 'direct') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['highPorts'],
+        message: 'is only used for redirected listeners, and listen.mechanism is "direct"',
+        params: { hint: 'Remove listen.highPorts, or set listen.mechanism to "auto" or "redirect".' },
+      })
     }
   })
   .default(() => ({ address: '127.0.0.1', port: 443, httpPort: 80 }))

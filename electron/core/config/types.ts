@@ -90,6 +90,23 @@ export interface ListenConfig {
   readonly httpPort: number | null
   /** Optional local HTTP CONNECT proxy for HTTPS_PROXY-aware clients. */
   readonly proxyPort?: number
+  /**
+   * The loopback alias: true puts `address` (or, with the automatic address, 198.19.82.17) on the loopback
+   * interface for the session; false never adds one; absent: automatic (only for a VM or rootless engine).
+   */
+  readonly alias?: boolean
+  /** How clients' ports 443/80 reach the tunnel; absent or 'auto': chosen per OS and privilege (docs/platforms.md). */
+  readonly mechanism?: ListenMechanismSetting
+  /** Fixed high ports for redirected listeners; absent: the OS picks free ones per connect. */
+  readonly highPorts?: HighPorts
+}
+
+/** listen.mechanism: 'direct' = the tunnel binds the public ports itself; 'redirect' = high ports + nft/pf redirect. */
+export type ListenMechanismSetting = 'auto' | 'direct' | 'redirect'
+
+export interface HighPorts {
+  readonly tls: number
+  readonly http: number
 }
 
 export interface HostsOptions {

@@ -10,6 +10,7 @@
 // port), then hands concreteRedirects(…) and the alias to applySystemChanges (core/lease), which makes them in the
 // same single privileged run as the hosts block.
 
+import { BridgeError } from '../errors.js'
 import type { EngineKind } from '../probes/container-engine.js'
 import type { Platform } from '../paths.js'
 import type { PortRedirect } from '../privileged/types.js'
@@ -46,7 +47,10 @@ export type ListenMechanism =
 export interface ListenOverrides {
   /** The user's listen.address, when it is not the default: the hosts block points there. */
   readonly address?: string
-  /** Put `address` on the loopback interface (true) or never add an alias (false). Default: only our own alias. */
+  /**
+   * Put `address` on the loopback interface (true; without `address`: our own alias 198.19.82.17 whatever engines
+   * were found) or never add an alias (false). Default: our own alias, only for a VM or rootless engine.
+   */
   readonly alias?: boolean
   /** Force binding the public ports directly, or force the redirect even when running privileged. */
   readonly mechanism?: 'direct' | 'redirect'
@@ -122,19 +126,63 @@ function lowestPublicPort(ports: ListenStrategyInput['ports']): number {
   return Math.min(ports.tls, ports.http ?? ports.tls)
 }
 
-/** Chooses where to listen and what to change; pure (docs/platforms.md, "Decision table"). */
+/** An override this OS or address cannot honour: INVALID_CONFIG naming the listen field (the config is fine elsewhere). */
+function refuseOverride(field: 'alias' | 'mechanism', message: string, hint: string): never {
+  throw new BridgeError('INVALID_CONFIG', message, { field: `listen.${field}`, hint })
+}
+
+/** The overrides that make no sense on this OS or for this address: each a BridgeError (INVALID_CONFIG, field named). */
+function checkOverrides(platform: Platform, overrides: ListenOverrides): void {
+  if (platform === 'win32') {
+    if (overrides.alias === true) {
+      refuseOverride(
+        'alias',
+        'listen.alias is true, but Windows has no loopback aliases.',
+        'Set listen.alias to automatic; for an address only this machine reaches, add it to the Microsoft KM-TEST Loopback Adapter yourself and set listen.address to it.',
+      )
+    }
+    if (overrides.mechanism === 'redirect') {
+      refuseOverride(
+        'mechanism',
+        'listen.mechanism is "redirect", but Windows needs no redirect: ordinary programs may bind ports 443 and 80 there.',
+        'Set listen.mechanism to "auto" or "direct".',
+      )
+    }
+    return
+  }
+  const address = overrides.address
+  if (address === undefined || canonicalIpv4(address) !== undefined) return
+  if (overrides.alias === true) {
+    refuseOverride(
+      'alias',
+      `listen.alias is true, but ${address} is not an IPv4 address: only IPv4 addresses can be added to the loopback interface.`,
+      'Set listen.alias to automatic or false, or give an IPv4 listen.address.',
+    )
+  }
+  if (overrides.mechanism === 'redirect') {
+    refuseOverride(
+      'mechanism',
+      `listen.mechanism is "redirect", but ${address} is not an IPv4 address: redirect rules are IPv4-only.`,
+      'Set listen.mechanism to "auto" or "direct", or give an IPv4 listen.address.',
+    )
+  }
+}
+
+/**
+ * Chooses where to listen and what to change; pure (docs/platforms.md, "Decision table"). Throws INVALID_CONFIG
+ * (field listen.alias / listen.mechanism) for an override this OS or address cannot honour.
+ */
 export function chooseListenStrategy(input: ListenStrategyInput): ListenStrategy {
   const { platform, ports } = input
   const overrides = input.overrides ?? {}
+  checkOverrides(platform, overrides)
   const isolated = isolatedEngines(input.engines)
   const reasons: string[] = []
   const warnings: string[] = []
   const engineList = isolated.join(', ')
 
   if (platform === 'win32') {
-    if (overrides.alias === true) {
-      warnings.push('Windows has no loopback aliases; add the address to the Microsoft KM-TEST Loopback Adapter yourself, then set listen.address to it.')
-    }
+    if (overrides.highPorts !== undefined) warnings.push('listen.highPorts is not used on Windows: the tunnel binds 443 and 80 itself.')
     let hostsAddress = loopback
     let followsNetwork = false
     if (overrides.address !== undefined) {
@@ -174,17 +222,25 @@ export function chooseListenStrategy(input: ListenStrategyInput): ListenStrategy
   let alias: string | undefined
   if (overrides.address !== undefined) {
     hostsAddress = overrides.address
+    // checkOverrides let alias: true through only for an IPv4 address.
     alias = overrides.alias === true ? canonicalIpv4(overrides.address) : undefined
-    if (overrides.alias === true && alias === undefined) warnings.push(`Only IPv4 addresses can be added as a loopback alias, not ${overrides.address}.`)
     reasons.push(`listen.address ${overrides.address} is set in the settings${alias === undefined ? '' : ' (added to the loopback interface)'}.`)
-  } else if (isolated.length > 0 && overrides.alias !== false) {
+  } else if ((isolated.length > 0 && overrides.alias !== false) || overrides.alias === true) {
     hostsAddress = defaultAliasAddress
     alias = defaultAliasAddress
-    const where = isolated.every((kind) => engineReach(kind) === 'namespace') ? 'in its own network namespace' : 'inside its VM'
-    reasons.push(
-      `${engineList} dials hosts-file answers ${where}, where 127.0.0.1 is not this machine: the names point at ${defaultAliasAddress}, ` +
-        `an address outside 127/8 put on ${platform === 'darwin' ? 'lo0' : 'lo'} for the session (a restart removes it; reconnecting adds it back).`,
-    )
+    const lo = platform === 'darwin' ? 'lo0' : 'lo'
+    if (isolated.length === 0) {
+      reasons.push(
+        `The loopback alias is set to always in the settings: the names point at ${defaultAliasAddress}, put on ${lo} for the session ` +
+          '(no VM-based or rootless engine was found; one the probes missed reaches it too).',
+      )
+    } else {
+      const where = isolated.every((kind) => engineReach(kind) === 'namespace') ? 'in its own network namespace' : 'inside its VM'
+      reasons.push(
+        `${engineList} dials hosts-file answers ${where}, where 127.0.0.1 is not this machine: the names point at ${defaultAliasAddress}, ` +
+          `an address outside 127/8 put on ${lo} for the session (a restart removes it; reconnecting adds it back).`,
+      )
+    }
   } else {
     hostsAddress = loopback
     alias = undefined
@@ -204,8 +260,12 @@ export function chooseListenStrategy(input: ListenStrategyInput): ListenStrategy
   if (overrides.mechanism === 'direct') {
     direct = true
     reasons.push('Binding the ports directly was chosen in the settings.')
+    if (!input.isPrivileged && portsArePrivileged) {
+      warnings.push(`Port ${lowest} needs root here, and acr-bridge runs as an ordinary user: binding it directly will fail unless listen.mechanism is "auto" or "redirect".`)
+    }
   } else if (overrides.mechanism === 'redirect') {
     direct = false
+    reasons.push('Redirecting the ports to high ports was chosen in the settings.')
   } else if (input.isPrivileged) {
     direct = true
     reasons.push('acr-bridge runs as root, so the tunnel binds the ports itself.')

@@ -85,9 +85,17 @@ export interface SystemChanges {
   inspect(): Promise<StaleLease | undefined>
 }
 
-/** The strategy's overrides from the config: only a listen.address other than the default is the user's choice. */
+/**
+ * The strategy's overrides from the config: a listen.address other than the default, listen.alias, listen.mechanism
+ * other than 'auto', and listen.highPorts are the user's choices; everything absent is decided by the strategy.
+ */
 export function listenOverrides(listen: ListenConfig): ListenOverrides {
-  return listen.address === automaticListenAddress ? {} : { address: listen.address }
+  return {
+    ...(listen.address === automaticListenAddress ? {} : { address: listen.address }),
+    ...(listen.alias === undefined ? {} : { alias: listen.alias }),
+    ...(listen.mechanism === undefined || listen.mechanism === 'auto' ? {} : { mechanism: listen.mechanism }),
+    ...(listen.highPorts === undefined ? {} : { highPorts: { tls: listen.highPorts.tls, http: listen.highPorts.http } }),
+  }
 }
 
 export function createSystemChanges(options: SystemChangesOptions): SystemChanges {

@@ -46,6 +46,17 @@ describe('saveConfig / loadConfig', () => {
     expect(JSON.parse(text)).toEqual(sample)
   })
 
+  it('round-trips the listen overrides and writes none the config did not set', async () => {
+    const path = join(dir, 'config.json')
+    await saveConfig(path, sample)
+    const plain = JSON.parse(await readFile(path, 'utf8')) as { listen: Record<string, unknown> }
+    expect(Object.keys(plain.listen).sort()).toEqual(['address', 'httpPort', 'port'])
+    const withOverrides: Config = { ...sample, listen: { ...sample.listen, alias: false, mechanism: 'redirect', highPorts: { tls: 14443, http: 14080 } } }
+    await saveConfig(path, withOverrides)
+    expect(await loadConfig(path)).toEqual(withOverrides)
+    expect(JSON.parse(await readFile(path, 'utf8')).listen).toEqual({ address: '127.0.0.1', port: 443, httpPort: 80, alias: false, mechanism: 'redirect', highPorts: { tls: 14443, http: 14080 } })
+  })
+
   it('writes mode 0600 and leaves no temp file, also when replacing a file', async () => {
     const path = join(dir, 'config.json')
     await writeFile(path, '{}', { mode: 0o644 })

@@ -64,6 +64,10 @@ describe('parseConfig: valid input', () => {
     const connect = parseConfig({ tunnel: { mode: 'connect', host: '198.51.100.7', port: 8080, connect: { username: 'u', password: 'p:w d', tls: true, caFile: '~/ca.pem' } }, listen: { address: '::1', port: 8443, httpPort: null, proxyPort: 3129 }, hosts: { takeOver: true } })
     expect(connect.tunnel.connect).toEqual({ username: 'u', password: 'p:w d', tls: true, caFile: '~/ca.pem' })
     expect(connect.listen).toEqual({ address: '::1', port: 8443, httpPort: null, proxyPort: 3129 })
+    const overrides = { address: '10.200.10.1', port: 443, httpPort: 80, alias: true, mechanism: 'redirect', highPorts: { tls: 14443, http: 14080 } }
+    expect(parseConfig({ tunnel, listen: overrides }).listen).toEqual(overrides)
+    expect(parseConfig({ tunnel, listen: { alias: false, mechanism: 'auto' } }).listen).toEqual({ address: '127.0.0.1', port: 443, httpPort: 80, alias: false, mechanism: 'auto' })
+    expect(parseConfig({ tunnel, listen: { address: '::1', mechanism: 'direct', alias: false } }).listen.mechanism).toBe('direct')
     const ssh = parseConfig({ tunnel: { mode: 'ssh', host: 'bastion', ssh: { username: 'ecs-user', privateKeyPath: '~/.ssh/id_ed25519', passphrase: 'x', password: 'y', knownHostsPath: '~/.ssh/known_hosts', agent: '/run/agent.sock', keepaliveIntervalMs: 15000 } } })
     expect(ssh.tunnel.ssh?.agent).toBe('/run/agent.sock')
     expect(parseConfig({ extraHosts: [{ name: 'a.example.com', ports: [443, 80, 443] }], tunnel }).extraHosts).toEqual([{ name: 'a.example.com', ports: [80, 443] }])
@@ -175,6 +179,22 @@ const rows: Row[] = [
   ['instance id in capitals', { tunnel, instances: [{ name: 'a', region: 'cn-beijing', instanceId: 'cri-ABC' }] }, 'instances[0].instanceId'],
   ['crpi id with its prefix', { tunnel, personalInstances: [{ id: 'crpi-abc', region: 'cn-beijing' }] }, 'personalInstances[0].id'],
   ['crpi id with a dot', { tunnel, personalInstances: [{ id: 'abc.evil', region: 'cn-beijing' }] }, 'personalInstances[0].id'],
+  ['listen.alias "yes"', withListen({ alias: 'yes' }), 'listen.alias'],
+  ['listen.alias null', withListen({ alias: null }), 'listen.alias'],
+  ['listen.alias true with an IPv6 address', withListen({ address: '::1', alias: true }), 'listen.alias'],
+  ['listen.mechanism "nft"', withListen({ mechanism: 'nft' }), 'listen.mechanism'],
+  ['listen.mechanism "Direct" (case matters)', withListen({ mechanism: 'Direct' }), 'listen.mechanism'],
+  ['listen.mechanism true', withListen({ mechanism: true }), 'listen.mechanism'],
+  ['listen.mechanism "redirect" with an IPv6 address', withListen({ address: 'fd00::17', mechanism: 'redirect' }), 'listen.mechanism'],
+  ['listen.highPorts.tls 443 (a privileged port)', withListen({ highPorts: { tls: 443, http: 14080 } }), 'listen.highPorts.tls'],
+  ['listen.highPorts.http 70000', withListen({ highPorts: { tls: 14443, http: 70000 } }), 'listen.highPorts.http'],
+  ['listen.highPorts.tls "14443"', withListen({ highPorts: { tls: '14443', http: 14080 } }), 'listen.highPorts.tls'],
+  ['listen.highPorts without http', withListen({ highPorts: { tls: 14443 } }), 'listen.highPorts.http'],
+  ['listen.highPorts a number', withListen({ highPorts: 14443 }), 'listen.highPorts'],
+  ['listen.highPorts with an unknown key', withListen({ highPorts: { tls: 14443, http: 14080, proxy: 14128 } }), 'listen.highPorts.proxy'],
+  ['listen.highPorts.http the same as tls', withListen({ highPorts: { tls: 14443, http: 14443 } }), 'listen.highPorts.http'],
+  ['listen.highPorts.tls the same as listen.proxyPort', withListen({ proxyPort: 14443, highPorts: { tls: 14443, http: 14080 } }), 'listen.highPorts.tls'],
+  ['listen.highPorts with mechanism "direct"', withListen({ mechanism: 'direct', highPorts: { tls: 14443, http: 14080 } }), 'listen.highPorts'],
   ['httpPort off while a port-80 name is mapped', { tunnel, regions: [{ id: 'cn-hangzhou', endpoints: ['pe-bucket'] }], listen: { httpPort: null } }, 'listen.httpPort'],
   ['config is null', null, '(config)'],
   ['config is a list', [], '(config)'],
@@ -241,6 +261,14 @@ describe('parseConfig: malicious and malformed input', () => {
     expect(error.message).toMatch(/^regions\[0\]\.id: .*\(and 4 more problems\)\.$/)
     expect(error.details).toEqual({ issueCount: 5 })
     for (const issue of error.issues) expect(issue.hint).toBeTruthy()
+  })
+
+  it('explains the listen override rules in the message and hint', () => {
+    const alias = catchError(() => parseConfig(withListen({ address: '::1', alias: true })))
+    expect(alias.message).toContain('only IPv4 addresses can be added to the loopback interface')
+    expect(alias.hint).toContain('listen.alias')
+    expect(catchError(() => parseConfig(withListen({ mechanism: 'nft' }))).message).toBe('listen.mechanism: must be one of "auto", "direct", "redirect" (got "nft").')
+    expect(catchError(() => parseConfig(withListen({ highPorts: { tls: 80, http: 14080 } }))).hint).toContain('1024')
   })
 
   it('says "is required" for a missing field', () => {
