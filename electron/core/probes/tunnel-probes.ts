@@ -180,7 +180,7 @@ export async function probeUpstream(
     return [pass(name, 'upstream', `the proxy ${name} answers (CONNECT ${target.name}:${port} accepted)`, performance.now() - started)]
   } catch (error) {
     // A CONNECT the proxy answered with an error status: the proxy works; that name's checks say what is wrong.
-    if (error instanceof BridgeError && error.code === 'UPSTREAM_REFUSED' && errnoCode(error.cause) === undefined && / answered \d{3}/.test(error.message)) {
+    if (error instanceof BridgeError && error.code === 'UPSTREAM_REFUSED' && typeof error.details?.['proxyStatus'] === 'number') {
       return [pass(name, 'upstream', `the proxy ${name} answers`, performance.now() - started)]
     }
     return [upstreamFailure(name, error, performance.now() - started)]

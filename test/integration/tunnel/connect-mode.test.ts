@@ -80,6 +80,7 @@ describe('tunnel, mode connect, through real tinyproxy', () => {
     expect(isBridgeError(error, 'UPSTREAM_REFUSED')).toBe(true)
     expect((error as Error).message).toMatch(/ 403 /)
     expect((error as Error).message).toContain(`${blocked}:443`)
+    expect(isBridgeError(error) && error.details?.['proxyStatus']).toBe(403)
   })
 
   it('a port the proxy does not allow → UPSTREAM_REFUSED', async () => {
