@@ -100,6 +100,12 @@ export interface SystemApplyResult {
   readonly privilegedRun: boolean
   /** The alias was added by this apply (false: not asked for, or the machine had it already). */
   readonly aliasAdded: boolean
+  /** The earlier lease this apply took over (`adopt`): its owner's pid; undefined when there was none to take over. */
+  readonly adoptedFrom?: number
+  /** One line per change this run made again or anew (alias, redirects), for the log. */
+  readonly made: readonly string[]
+  /** One line per change of the lease the plan no longer wants, undone in the same run. */
+  readonly removed: readonly string[]
 }
 
 export interface SystemRevertResult {
@@ -325,11 +331,27 @@ async function verifyHostsBlock(context: Context, hostsPath: string, entries: re
   })
 }
 
+/** Is this change of the lease still wanted by the plan? (An unwanted alias or redirect is undone by the apply.) */
+function wantedByPlan(change: LeaseChange, plan: SystemChangePlan): boolean {
+  switch (change.kind) {
+    case 'hosts':
+      return plan.hosts !== undefined && plan.hosts.hostsPath === change.hostsPath
+    case 'loopback-alias':
+      return plan.alias === change.address
+    case 'port-redirect':
+      return (plan.redirects?.length ?? 0) > 0
+  }
+}
+
 /**
  * Makes the plan true with ONE privileged run (none at all when nothing needs privilege or nothing changes), writing
- * every change to the lease before it is made. A lease left by another process is refused (LEASE_PENDING) unless
- * `adopt` is set — the app starting connected after a reboot adopts its own earlier lease and re-creates what the
- * restart removed. Idempotent: applying the same plan again re-creates missing aliases/rules and changes nothing else.
+ * every change to the lease before it is made. The plan is the whole truth: an alias or a redirect the lease holds
+ * that the plan no longer wants (the listen strategy changed) is undone in the same run, behind the hosts write, so
+ * that afterwards the lease lists exactly the plan. A lease left by another process is refused (LEASE_PENDING)
+ * unless `adopt` is set — the app starting connected after a crash or a reboot takes its earlier lease over (the
+ * caller has made sure its owner holds no session any more): what the restart removed is re-created, the hosts block
+ * is rewritten for the plan, what the plan does not want is undone, and the lease becomes this process's.
+ * Idempotent: applying the same plan again re-creates missing aliases/rules and changes nothing else.
  */
 export async function applySystemChanges(
   plan: SystemChangePlan,
@@ -345,7 +367,24 @@ export async function applySystemChanges(
     throw leasePending(previous, (deps.isProcessAlive ?? defaultIsProcessAlive)(previous.pid))
   }
   const boot = await (deps.bootMark ?? (() => readBootMark(deps.platform)))()
-  const records: LeaseRecord[] = [...(previous?.records ?? [])]
+  const adopting = previous !== undefined && previous.pid !== pid && previous.records.length > 0
+  // macOS: a pf enable reference does not survive a restart, and a number from the old boot may name someone else's.
+  const restarted = adopting && bootChanged(previous.boot, boot) === true
+  const records: LeaseRecord[] = (previous?.records ?? []).map((record): LeaseRecord => {
+    if (!restarted || record.change.kind !== 'port-redirect' || record.change.pfToken === undefined) return record
+    const { pfToken: _stale, ...change } = record.change
+    return { ...record, change }
+  })
+  const otherHosts = records.find((record) => record.change.kind === 'hosts' && !wantedByPlan(record.change, plan))?.change
+  if (otherHosts?.kind === 'hosts') {
+    throw new BridgeError('LEASE_PENDING', `An earlier acr-bridge session changed another hosts file (${otherHosts.hostsPath}).`, {
+      hint: 'Undo the earlier changes first: acr-bridge revert (or Revert in the app), then connect again.',
+      details: { pid: previous?.pid ?? pid, hostsPath: otherHosts.hostsPath },
+    })
+  }
+  // Undone in this run, behind the hosts write (names stop pointing at them first); dropped from the lease after it.
+  const obsolete = records.filter((record) => !wantedByPlan(record.change, plan)).map((record) => record.change)
+  const { after } = revertCompanionSteps(obsolete, deps.platform)
   const upsert = (change: LeaseChange): void => {
     const index = records.findIndex((record) => sameChange(record.change, change))
     if (index === -1) records.push({ change, state: 'pending' })
@@ -405,7 +444,7 @@ export async function applySystemChanges(
         hostsPath: plan.hosts.hostsPath,
         dataDir: deps.dataDir,
         platform: deps.platform,
-        writer: withCompanions(writerFor(context), { before, after: [] }, tracker),
+        writer: withCompanions(writerFor(context), { before, after }, tracker),
         logger,
         entries: plan.hosts.entries,
         takeOver: plan.hosts.takeOver,
@@ -413,8 +452,8 @@ export async function applySystemChanges(
       })
       privilegedRun = tracker.invoked || hosts.write?.elevated === true
     }
-    if (!tracker.invoked && before.length > 0) {
-      tracker.output += await runSteps(context, before)
+    if (!tracker.invoked && before.length + after.length > 0) {
+      tracker.output += await runSteps(context, [...before, ...after])
       privilegedRun = true
     }
   } catch (error) {
@@ -429,7 +468,7 @@ export async function applySystemChanges(
   }
 
   const token = parsePfToken(tracker.output)
-  const applied = records.map((record): LeaseRecord => {
+  const applied = records.filter((record) => !obsolete.includes(record.change)).map((record): LeaseRecord => {
     if (record.change.kind === 'port-redirect' && redirects.length > 0 && token !== undefined) {
       return { change: { ...record.change, pfToken: token }, state: 'applied' }
     }
@@ -441,11 +480,23 @@ export async function applySystemChanges(
   const lease = leaseOf(context, previous, applied, boot)
   await writeLease(deps.dataDir, lease)
   logger.info(`[platform] system changes applied: ${applied.map((record) => describeLeaseChange(record.change, deps.platform)).join('; ')}`)
+  const made = applied
+    .filter((record) => (record.change.kind === 'loopback-alias' && aliasAdded) || (record.change.kind === 'port-redirect' && redirects.length > 0))
+    .map((record) => describeLeaseChange(record.change, deps.platform))
+  const removed = obsolete.map((change) => describeLeaseChange(change, deps.platform))
+  if (adopting) {
+    logger.info(
+      `[platform] took over the lease of pid ${previous.pid}${restarted ? ' (the machine restarted since)' : ''}: ` +
+        `made ${made.length === 0 ? 'nothing' : made.join('; ')}; removed ${removed.length === 0 ? 'nothing' : removed.join('; ')}`,
+    )
+  } else if (removed.length > 0) {
+    logger.info(`[platform] undid what the new plan no longer wants: ${removed.join('; ')}`)
+  }
 
   if (plan.hosts !== undefined && hosts?.changed === true) {
     await verifyHostsBlock(context, plan.hosts.hostsPath, plan.hosts.entries)
   }
-  return { lease, hosts, privilegedRun, aliasAdded }
+  return { lease, hosts, privilegedRun, aliasAdded, made, removed, ...(adopting ? { adoptedFrom: previous.pid } : {}) }
 }
 
 async function stagingFolders(dataDir: string): Promise<string[]> {

@@ -37,7 +37,7 @@ interface World {
   readonly dataDir: string
   boot: BootMark
   deps(pid: number, extra?: Partial<SystemChangeDeps>): SystemChangeDeps
-  plan(engines?: readonly ('native' | 'docker-desktop' | 'rootless-docker')[]): SystemChangePlan
+  plan(engines?: readonly ('native' | 'docker-desktop' | 'rootless-docker')[], only?: readonly string[], bound?: { port: number; httpPort: number }): SystemChangePlan
 }
 
 async function world(platform: Platform): Promise<World> {
@@ -66,7 +66,7 @@ async function world(platform: Platform): Promise<World> {
         ...extra,
       }
     },
-    plan(engines = ['docker-desktop']) {
+    plan(engines = ['docker-desktop'], only = names, bound) {
       const strategy = chooseListenStrategy({
         platform,
         engines,
@@ -77,8 +77,8 @@ async function world(platform: Platform): Promise<World> {
       })
       return planSystemChanges({
         strategy,
-        bound: platform === 'win32' ? { port: 443, httpPort: 80 } : { port: 38211, httpPort: 40111 },
-        names: names.map((name) => ({ name })),
+        bound: bound ?? (platform === 'win32' ? { port: 443, httpPort: 80 } : { port: 38211, httpPort: 40111 }),
+        names: only.map((name) => ({ name })),
         hostsPath,
         takeOver: false,
         flushResolverCache: true,
@@ -162,6 +162,84 @@ for (const platform of ['linux', 'darwin'] as const) {
       await revertSystemChanges(w.deps(200))
       expect(w.machine.snapshot()).toBe(createSimulatedMachine(platform).snapshot())
       expect(await hostsText(w)).toBe(original)
+    })
+
+    it('adopting after a reboot: ONE run re-creates the alias and points the redirects at the new ports; the lease is the new owner\'s', async () => {
+      const w = await world(platform)
+      const baseline = w.machine.snapshot()
+      await applySystemChanges(w.plan(), w.deps(100))
+      w.machine.reboot()
+      w.boot = { id: 'boot-2', time: 1_800_009_000 }
+      const result = await applySystemChanges(w.plan(undefined, names, { port: 41001, httpPort: 41002 }), w.deps(200), { adopt: true })
+      expect(w.machine.scripts).toHaveLength(2)
+      expect(result).toMatchObject({ adoptedFrom: 100, privilegedRun: true, removed: [] })
+      expect(result.made.join('\n')).toContain(`${defaultAliasAddress}:443 → 41001`)
+      expect(w.machine.state.redirects).toEqual([
+        { address: defaultAliasAddress, port: 443, toPort: 41001 },
+        { address: defaultAliasAddress, port: 80, toPort: 41002 },
+      ])
+      const lease = await readLease(w.dataDir)
+      expect(lease?.pid).toBe(200)
+      expect(lease?.records.map((r) => [r.change.kind, r.state])).toEqual([
+        ['loopback-alias', 'applied'],
+        ['port-redirect', 'applied'],
+        ['hosts', 'applied'],
+      ])
+      if (platform === 'darwin') {
+        // The old boot's pf reference is not released (in this boot that number may be someone else's).
+        expect(w.machine.scripts[1]).not.toContain('pfctl -X')
+        expect(lease?.records[1]?.change).toMatchObject({ pfToken: [...w.machine.state.pfTokens][0] })
+      }
+      await revertSystemChanges(w.deps(200))
+      expect(w.machine.snapshot()).toBe(baseline)
+      expect(await hostsText(w)).toBe(original)
+    })
+
+    it('adopting with a new plan that wants no alias and fewer names: the old alias goes in the same run, the block shrinks', async () => {
+      const w = await world(platform)
+      const baseline = w.machine.snapshot()
+      await applySystemChanges(w.plan(), w.deps(100))
+      // A crash, no reboot: the alias and rules are still there.
+      const plan = w.plan(['native'], names.slice(0, 1), { port: 41001, httpPort: 41002 })
+      expect(plan.alias).toBeUndefined()
+      const result = await applySystemChanges(plan, w.deps(200), { adopt: true })
+      expect(w.machine.scripts).toHaveLength(2)
+      expect(w.machine.performed[1]).toEqual(['port-redirect-add', 'install-file', 'flush-resolver-cache', 'loopback-alias remove'])
+      expect(result.removed).toEqual([`the address ${defaultAliasAddress} on ${platform === 'darwin' ? 'lo0' : 'lo'}`])
+      expect(w.machine.state.aliases.size).toBe(0)
+      expect(w.machine.state.redirects.map((r) => r.address)).toEqual(['127.0.0.1', '127.0.0.1'])
+      const text = await hostsText(w)
+      expect(text).toContain(`127.0.0.1 ${names[0]}`)
+      expect(text).not.toContain(names[1])
+      expect((await readLease(w.dataDir))?.records.map((r) => r.change.kind)).toEqual(['port-redirect', 'hosts'])
+      await revertSystemChanges(w.deps(200))
+      expect(w.machine.snapshot()).toBe(baseline)
+      expect(await hostsText(w)).toBe(original)
+    })
+
+    it('the same session re-planned without redirects (root strategy): our rule goes in the same run as the hosts rewrite', async () => {
+      const w = await world(platform)
+      await applySystemChanges(w.plan(['native']), w.deps(100))
+      expect(w.machine.state.redirects).toHaveLength(2)
+      const strategy = chooseListenStrategy({ platform, engines: ['native'], isPrivileged: true, unprivilegedPortStart: 1024, ports: { tls: 443, http: 80 } })
+      const plan = planSystemChanges({ strategy, bound: { port: 443, httpPort: 80 }, names: names.map((name) => ({ name })), hostsPath: w.hostsPath, takeOver: false, flushResolverCache: true })
+      expect(plan.redirects).toBeUndefined()
+      const result = await applySystemChanges(plan, w.deps(100))
+      expect(w.machine.scripts).toHaveLength(2)
+      expect(w.machine.performed[1]).toEqual(['port-redirect-remove'])
+      expect(result.removed).toHaveLength(1)
+      expect(w.machine.state.redirects).toEqual([])
+      expect((await readLease(w.dataDir))?.records.map((r) => r.change.kind)).toEqual(['hosts'])
+    })
+
+    it('adopting a lease of another hosts file is refused before anything changes', async () => {
+      const w = await world(platform)
+      await applySystemChanges(w.plan(), w.deps(100))
+      const before = await fs.readFile(leasePath(w.dataDir), 'utf8')
+      const other = { ...w.plan(), hosts: { ...w.plan().hosts!, hostsPath: join(w.dataDir, '..', 'other-hosts') } }
+      await expect(applySystemChanges(other, w.deps(200), { adopt: true })).rejects.toMatchObject({ code: 'LEASE_PENDING' })
+      expect(w.machine.scripts).toHaveLength(1)
+      expect(await fs.readFile(leasePath(w.dataDir), 'utf8')).toBe(before)
     })
 
     it('after a reboot, revert restores the hosts file and tolerates the missing alias and rules', async () => {
