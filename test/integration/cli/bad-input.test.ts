@@ -128,6 +128,13 @@ const cases: BadConfig[] = [
   // Unknown keys and wrong types.
   { name: 'unknown top-level key', config: withPatch({ hostsFile: '/etc/hosts' }), names: ['hostsFile', 'not a known field'], also: ['hosts'] },
   { name: 'unknown nested key', config: withPatch({ listen: { address: '127.0.0.1', bind: 'all' } }), names: ['listen.bind'] },
+  { name: 'listen.alias as a string', config: withPatch({ listen: { alias: 'always' } }), names: ['listen.alias', 'true or false'], also: ['up'] },
+  { name: 'listen.alias true with an IPv6 address', config: withPatch({ listen: { address: '::1', alias: true } }), names: ['listen.alias', 'IPv6'], also: ['up'] },
+  { name: 'listen.mechanism unknown', config: withPatch({ listen: { mechanism: 'iptables' } }), names: ['listen.mechanism', '"iptables"'], also: ['up'] },
+  { name: 'listen.mechanism redirect with an IPv6 address', config: withPatch({ listen: { address: 'fd00::17', mechanism: 'redirect' } }), names: ['listen.mechanism', 'IPv4-only'] },
+  { name: 'listen.highPorts.tls below 1024', config: withPatch({ listen: { highPorts: { tls: 443, http: 14080 } } }), names: ['listen.highPorts.tls', '1024'], also: ['up'] },
+  { name: 'listen.highPorts with "$()" in a key', config: withPatch({ listen: { highPorts: { tls: 14443, http: 14080, [`$(touch ${marker('highports')})`]: 1 } } }), names: ['listen.highPorts'], markers: [marker('highports')] },
+  { name: 'listen.highPorts with mechanism direct', config: withPatch({ listen: { mechanism: 'direct', highPorts: { tls: 14443, http: 14080 } } }), names: ['listen.highPorts', '"direct"'] },
   { name: '"__proto__" key', config: '{"regions":[{"id":"cn-beijing"}],"tunnel":{"mode":"sni","host":"203.0.113.10"},"__proto__":{"takeOver":true}}', raw: true, names: ['__proto__'] },
   { name: 'hosts.takeOver as a string', config: withPatch({ hosts: { takeOver: 'yes' } }), names: ['hosts.takeOver'] },
   { name: 'instance name with "_" and capitals', config: withPatch({ instances: [{ name: 'My_Inst', region: 'cn-hangzhou' }] }), names: ['instances[0].name'] },
