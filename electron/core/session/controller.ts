@@ -33,6 +33,7 @@ import { describeRoutes, type NameRoute } from './routes.js'
 import { acquireSessionLock, alreadyRunning, liveSessionLock, osProcessProbe, type ProcessProbe, type SessionLock } from './session-lock.js'
 import { automaticListenAddress, createSystemChanges } from './system-changes.js'
 import type {
+  ConnectOptions,
   DiscoveryRequest,
   DiscoveryResult,
   HealthMonitor,
@@ -323,7 +324,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     })
   }
 
-  async function connectNow(): Promise<void> {
+  async function connectNow(options: ConnectOptions = {}): Promise<void> {
     if (session !== undefined) return
     tunnelKind = 'starting'
     tunnelError = undefined
@@ -345,9 +346,19 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       const strategy = await system.chooseStrategy(resolved.listen)
       const tunnel = await bind(resolved, entries, dialer, strategy)
       undo.push(() => tunnel.close())
-      // ONE privileged step: hosts block + redirects + alias, each written to the lease before it is made.
-      await system.apply(strategy, tunnel.addresses, entries, { takeOver: resolved.hosts.takeOver })
+      // ONE privileged step: hosts block + redirects + alias, each written to the lease before it is made. Resuming:
+      // the session lock taken above proves that whoever left a lease holds no session any more.
+      const applied = await system.apply(strategy, tunnel.addresses, entries, {
+        takeOver: resolved.hosts.takeOver,
+        adopt: options.resumeStaleLease === true,
+      })
       undo.push(() => system.revert())
+      if (applied.adoptedFrom !== undefined) {
+        logger.info(
+          `[session] resumed the system changes of an earlier run (pid ${applied.adoptedFrom}): ` +
+            `made ${applied.made.join('; ') || 'nothing again'}; removed ${applied.removed.join('; ') || 'nothing'}`,
+        )
+      }
       const current: Session = { config: effectiveConfig(resolved, strategy), entries, dialer, tunnel, strategy, lock, monitor: undefined, subscriptions: [] }
       if (watch !== undefined) current.subscriptions.push(watch)
       current.subscriptions.push(watchTraffic(tunnel))
@@ -559,7 +570,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       } satisfies HostsPreview
     },
 
-    connect: () => serialize(connectNow),
+    connect: (options) => serialize(() => connectNow(options)),
     disconnect: () => serialize(disconnectNow),
 
     async runDiagnostics() {

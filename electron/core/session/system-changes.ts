@@ -60,6 +60,12 @@ export interface SessionApplyResult {
   readonly privilegedRun: boolean
   /** One line per change the lease now holds. */
   readonly changes: readonly string[]
+  /** `adopt`: the pid of the earlier run whose lease this apply took over (undefined: there was none). */
+  readonly adoptedFrom?: number
+  /** Alias and redirects this run made (again), one line each. */
+  readonly made: readonly string[]
+  /** Changes of the lease the plan no longer wanted, undone in the same run. */
+  readonly removed: readonly string[]
 }
 
 export interface SessionRevertResult {
@@ -72,12 +78,16 @@ export interface SystemChanges {
   readonly hostsPath: string
   /** Where the tunnel binds and what the privileged step changes, for this listen section. */
   chooseStrategy(listen: ListenConfig): Promise<ListenStrategy>
-  /** Points `entries` at the strategy's address and makes it answer (redirects, alias): one privileged run at most. */
+  /**
+   * Points `entries` at the strategy's address and makes it answer (redirects, alias): one privileged run at most.
+   * What the lease holds that this plan does not want (an earlier strategy's alias or redirect) is undone in the
+   * same run. `adopt`: a lease left by an earlier run (its session is gone) is taken over instead of refused.
+   */
   apply(
     strategy: ListenStrategy,
     bound: { readonly port: number; readonly httpPort?: number },
     entries: readonly HostEntry[],
-    options: { readonly takeOver: boolean },
+    options: { readonly takeOver: boolean; readonly adopt?: boolean },
   ): Promise<SessionApplyResult>
   /** Undoes everything apply did (the hosts file as it was, byte for byte; no rule or alias left). One run at most. */
   revert(): Promise<SessionRevertResult>
@@ -177,7 +187,7 @@ export function createSystemChanges(options: SystemChangesOptions): SystemChange
       return strategy
     },
 
-    async apply(strategy, bound, entries, { takeOver }) {
+    async apply(strategy, bound, entries, { takeOver, adopt = false }) {
       const plan = planSystemChanges({
         strategy,
         bound,
@@ -189,7 +199,7 @@ export function createSystemChanges(options: SystemChangesOptions): SystemChange
       const before = await readLease(options.dataDir)
       let result
       try {
-        result = await applySystemChanges(plan, leaseDeps)
+        result = await applySystemChanges(plan, leaseDeps, { adopt })
       } catch (error) {
         // A fresh apply that failed halfway (a step of the script failed) left pending records of ours: undo them now
         // rather than at the next start. A lease that was there before (a running session, someone else's) stays.
@@ -197,7 +207,13 @@ export function createSystemChanges(options: SystemChangesOptions): SystemChange
         throw error
       }
       const finding = await findLease(options.dataDir, { platform: options.platform, pid: options.pid })
-      return { privilegedRun: result.privilegedRun, changes: finding?.changes ?? [] }
+      return {
+        privilegedRun: result.privilegedRun,
+        changes: finding?.changes ?? [],
+        made: result.made,
+        removed: result.removed,
+        ...(result.adoptedFrom === undefined ? {} : { adoptedFrom: result.adoptedFrom }),
+      }
     },
 
     async revert() {

@@ -9,6 +9,18 @@ import type { Dialer } from '../tunnel/types.js'
 // The controller's plain data types live in common (the window sees them through the IPC contract).
 export type { DiscoveredHost, DiscoveryRequest, DiscoveryResult, HostsPreview, StaleLease } from '../../common/session-data.js'
 
+/** How connect() treats a lease an earlier run left behind (a crash, a kill, a reboot). */
+export interface ConnectOptions {
+  /**
+   * Take the stale lease over in the same one privileged run instead of refusing (LEASE_PENDING): what a restart
+   * removed (alias, redirects) is made again, pointing at this run's ports; the hosts block is rewritten for the
+   * current config; what the current plan does not want is undone. Afterwards the lease is this session's, so
+   * disconnect gives the machine back as it was before the FIRST apply. A lease of a live session is still refused
+   * (ALREADY_RUNNING). The app uses it when "Connect at start" is on.
+   */
+  readonly resumeStaleLease?: boolean
+}
+
 /**
  * The one owner of the session's state machine. The tray, the window (through IPC) and the CLI all drive this and
  * show `state`; nothing else decides what the state is.
@@ -21,7 +33,7 @@ export interface SessionController {
   setConfig(config: Config): Promise<void>
   previewHosts(config?: Config): Promise<HostsPreview>
   /** Start the tunnel, apply the hosts block (one elevation at most), start probing. */
-  connect(): Promise<void>
+  connect(options?: ConnectOptions): Promise<void>
   /** Stop accepting, drain, revert the hosts block (one elevation at most). */
   disconnect(): Promise<void>
   runDiagnostics(): Promise<readonly CheckResult[]>

@@ -203,3 +203,131 @@ describe('a lease left by a crash', () => {
     expect(await hostsText()).toBe(original)
   })
 })
+
+describe('connect({ resumeStaleLease: true }): "connect at start" takes a stale lease over', () => {
+  /** A session with the alias (rootless engine) that is "killed" (never disconnects), then the machine restarts. */
+  async function crashedWithAlias(options: { reboot: boolean }): Promise<string> {
+    const crashed = controllerWith({ privileged: false, engines: ['rootless-docker'] })
+    await crashed.connect()
+    controllers.splice(controllers.indexOf(crashed), 1)
+    alive.delete(4242)
+    if (options.reboot) machine.reboot()
+    return hostsText()
+  }
+
+  /** The next run's tunnel: the OS hands out other high ports this time. */
+  function nextRun(overrides: Partial<SessionControllerDeps> = {}): LocalSessionController {
+    alive.set(5151, '1')
+    return controllerWith({
+      privileged: false,
+      engines: ['rootless-docker'],
+      pid: 5151,
+      startTunnel: async (options) => {
+        const tunnel = await tunnels.start(options)
+        Object.assign(tunnel, { addresses: { ...tunnel.addresses, port: 45001, httpPort: 45002 } })
+        return tunnel
+      },
+      ...overrides,
+    })
+  }
+
+  it('after a reboot: ONE run re-creates alias and redirect (new ports), the block stays; disconnect leaves the machine as before the first apply', async () => {
+    const baseline = machine.snapshot()
+    const withBlock = await crashedWithAlias({ reboot: true })
+    expect(machine.state.aliases.size).toBe(0)
+    const next = nextRun()
+    await next.connect({ resumeStaleLease: true })
+    expect(machine.scripts).toHaveLength(2)
+    // The hosts block already says what this session wants: only the companion steps run.
+    expect(machine.performed[1]).toEqual(['loopback-alias add', 'port-redirect-add'])
+    expect([...machine.state.aliases]).toEqual([defaultAliasAddress])
+    expect(machine.state.redirects).toEqual([
+      { address: defaultAliasAddress, port: 443, toPort: 45001 },
+      { address: defaultAliasAddress, port: 80, toPort: 45002 },
+    ])
+    expect(await hostsText()).toBe(withBlock)
+    const lease = await readLease(dataDir)
+    expect(lease?.pid).toBe(5151)
+    expect(lease?.records.map((r) => [r.change.kind, r.state])).toEqual([
+      ['loopback-alias', 'applied'],
+      ['port-redirect', 'applied'],
+      ['hosts', 'applied'],
+    ])
+    expect(next.state.kind).toBe('healthy')
+
+    await next.disconnect()
+    expect(machine.scripts).toHaveLength(3)
+    expect(machine.snapshot()).toBe(baseline)
+    expect(await hostsText()).toBe(original)
+    expect(await fs.readdir(dataDir)).toEqual([])
+  })
+
+  it('with a config that dropped a name and no alias any more: the block shrinks and the old alias goes, in the same one run', async () => {
+    const baseline = machine.snapshot()
+    await crashedWithAlias({ reboot: false })
+    const config = parseConfig({ ...makeConfig(), extraHosts: [] })
+    const next = nextRun({ config, detectEngines: async () => [] })
+    await next.connect({ resumeStaleLease: true })
+    expect(machine.scripts).toHaveLength(2)
+    expect(machine.performed[1]).toEqual(['port-redirect-add', 'install-file', 'loopback-alias remove'])
+    expect(machine.state.aliases.size).toBe(0)
+    expect(machine.state.redirects.map((r) => `${r.address}:${r.port}->${r.toPort}`)).toEqual(['127.0.0.1:443->45001', '127.0.0.1:80->45002'])
+    const text = await hostsText()
+    expect(text).toContain(`127.0.0.1 ${registry}\n127.0.0.1 ${auth}\n`)
+    expect(text).not.toContain(bucket)
+    expect(text).not.toContain(defaultAliasAddress)
+    expect((await readLease(dataDir))?.records.map((r) => r.change.kind)).toEqual(['port-redirect', 'hosts'])
+    await next.disconnect()
+    expect(machine.snapshot()).toBe(baseline)
+    expect(await hostsText()).toBe(original)
+  })
+
+  it('without resumeStaleLease the lease is still refused; a live session is refused either way and nothing changes', async () => {
+    const running = controllerWith({ privileged: false, engines: ['rootless-docker'] })
+    await running.connect()
+    const withBlock = await hostsText()
+    alive.set(5151, '1')
+    const second = controllerWith({ privileged: false, engines: ['rootless-docker'], pid: 5151 })
+    await expect(second.connect({ resumeStaleLease: true })).rejects.toMatchObject({ code: 'ALREADY_RUNNING' })
+    expect(machine.scripts).toHaveLength(1)
+    expect(await hostsText()).toBe(withBlock)
+    expect((await readLease(dataDir))?.pid).toBe(4242)
+    expect(second.state).toMatchObject({ kind: 'down', error: { code: 'ALREADY_RUNNING' } })
+
+    controllers.splice(controllers.indexOf(running), 1)
+    alive.delete(4242)
+    await expect(second.connect()).rejects.toMatchObject({ code: 'LEASE_PENDING' })
+    expect(machine.scripts).toHaveLength(1)
+  })
+
+  it('a cancelled prompt while resuming leaves the earlier lease exactly as it was (the start-up offer still finds it)', async () => {
+    await crashedWithAlias({ reboot: true })
+    const before = await fs.readFile(join(dataDir, 'lease.json'), 'utf8')
+    machine.deny = true
+    const next = nextRun()
+    await expect(next.connect({ resumeStaleLease: true })).rejects.toMatchObject({ code: 'ELEVATION_DENIED' })
+    expect(await fs.readFile(join(dataDir, 'lease.json'), 'utf8')).toBe(before)
+    expect(next.state).toMatchObject({ kind: 'down', error: { code: 'ELEVATION_DENIED' } })
+    expect((await next.findStaleLease())?.changes).toHaveLength(3)
+  })
+})
+
+describe('the listen strategy changes while connected', () => {
+  it('the old alias goes in the same run that rewrites the block for the new address; disconnect leaves nothing', async () => {
+    const baseline = machine.snapshot()
+    const controller = controllerWith({ privileged: false, engines: ['rootless-docker'] })
+    await controller.connect()
+    expect([...machine.state.aliases]).toEqual([defaultAliasAddress])
+    await controller.setConfig(makeConfig({ address: '127.0.0.2', port: 443, httpPort: 80 }))
+    expect(machine.scripts).toHaveLength(2)
+    expect(machine.performed[1]).toEqual(['port-redirect-add', 'install-file', 'loopback-alias remove'])
+    expect(machine.state.aliases.size).toBe(0)
+    expect(machine.state.redirects.every((r) => r.address === '127.0.0.2')).toBe(true)
+    expect(await hostsText()).toContain(`127.0.0.2 ${registry}\n`)
+    expect((await readLease(dataDir))?.records.map((r) => r.change.kind)).toEqual(['port-redirect', 'hosts'])
+    await controller.disconnect()
+    expect(machine.scripts).toHaveLength(3)
+    expect(machine.snapshot()).toBe(baseline)
+    expect(await hostsText()).toBe(original)
+  })
+})
