@@ -176,13 +176,19 @@ export function createApp(deps: AppDeps): BridgeApp {
     }
   }
 
-  const menuOptions: Omit<TrayMenuOptions, 'diagnosticsRunning'> = {
+  async function setConnectAtStart(checked: boolean): Promise<void> {
+    await settingsStore.saveAppSettings({ connectAtStart: checked })
+    renderTray()
+  }
+
+  const menuOptions: Omit<TrayMenuOptions, 'diagnosticsRunning' | 'connectAtStart'> = {
     onConnect: () => void controller.connect().catch(report('Connect')),
     onDisconnect: () => void controller.disconnect().catch(report('Disconnect')),
     onToggleRegion: (id, checked) => void toggleRegion(id, checked).catch(report('Changing regions')),
     onRunDiagnostics: () => void runDiagnosticsFromTray().catch(report('Diagnostics')),
     onOpenWindow: () => openWindow(),
     onQuit: () => app.quit(),
+    onToggleConnectAtStart: (checked) => void setConnectAtStart(checked).catch(report('Saving "Connect at start"')),
   }
 
   function renderTray(state: SessionState = controller.state): void {
@@ -193,7 +199,52 @@ export function createApp(deps: AppDeps): BridgeApp {
     } catch (error) {
       logger.error('[tray] cannot read the config', error)
     }
-    tray.render(state, config === undefined ? [] : trayRegions(config), { ...menuOptions, diagnosticsRunning })
+    tray.render(state, config === undefined ? [] : trayRegions(config), {
+      ...menuOptions,
+      diagnosticsRunning,
+      connectAtStart: settingsStore.appSettings().connectAtStart,
+    })
+  }
+
+  /**
+   * "Connect at start": connect, taking over what an earlier run left (a crash or a reboot) in the same one
+   * privileged run instead of asking to revert it. Returns false when it did not connect: then the state shows why,
+   * and the caller offers the revert as without the setting.
+   */
+  async function connectAtStart(): Promise<boolean> {
+    if (settingsStore.config() === undefined) {
+      logger.info('[app] "Connect at start" is on, but nothing is configured yet: not connecting')
+      return false
+    }
+    let stale: Awaited<ReturnType<SessionController['findStaleLease']>>
+    try {
+      stale = await controller.findStaleLease()
+    } catch (error) {
+      logger.warn('[app] the stale-lease check failed; connecting anyway', error)
+    }
+    if (stale !== undefined) logger.info(`[app] connect at start: taking over the changes an earlier run left: ${stale.changes.join('; ')}`)
+    else logger.info('[app] connect at start')
+    try {
+      await controller.connect({ resumeStaleLease: true })
+    } catch (error) {
+      logger.error('[app] connect at start failed', error)
+      return false
+    }
+    if (stale !== undefined) {
+      logger.info('[app] connected; the changes of the earlier run are now this session\'s (disconnect undoes them)')
+      if (settingsStore.appSettings().notifications && electron.Notification.isSupported()) {
+        new electron.Notification({
+          title: 'ACR Bridge reconnected',
+          body: 'ACR Bridge did not shut down cleanly last time; it took those changes over and is connected again.',
+        }).show()
+      }
+    }
+    return true
+  }
+
+  async function startupCheck(): Promise<void> {
+    if (settingsStore.appSettings().connectAtStart && (await connectAtStart())) return
+    await offerStaleLeaseRevert()
   }
 
   async function offerStaleLeaseRevert(): Promise<void> {
@@ -245,6 +296,7 @@ export function createApp(deps: AppDeps): BridgeApp {
     onConfigSaved: () => renderTray(),
     onAppSettingsSaved: (saved, patch) => {
       if (patch.startAtLogin !== undefined) applyLoginItem(saved.startAtLogin)
+      if (patch.connectAtStart !== undefined) renderTray()
     },
     now,
   })
@@ -333,7 +385,7 @@ export function createApp(deps: AppDeps): BridgeApp {
       .catch((error: unknown) => logger.error('[window] the window could not load', error))
 
     applyLoginItem(settingsStore.appSettings().startAtLogin)
-    void offerStaleLeaseRevert()
+    void startupCheck()
       .catch((error: unknown) => logger.error('[app] the stale-lease check failed', error))
       .finally(resolveStartup)
     logger.info(`[app] started (version ${app.getVersion()}, ${deps.platform})`)

@@ -23,6 +23,9 @@ export interface TrayMenuOptions {
   readonly onQuit: () => void
   /** Diagnostics already running: the item is disabled. */
   readonly diagnosticsRunning?: boolean
+  /** The "Connect at start" checkbox (shown only when this is given): the new value when clicked. */
+  readonly onToggleConnectAtStart?: (checked: boolean) => void
+  readonly connectAtStart?: boolean
 }
 
 const stateLabels: Record<SessionStateKind, string> = {
@@ -94,6 +97,17 @@ export function buildTrayMenu(
       enabled: options.diagnosticsRunning !== true && state.kind !== 'starting',
       click: () => options.onRunDiagnostics(),
     },
+    ...(options.onToggleConnectAtStart === undefined
+      ? []
+      : [
+          {
+            id: 'connect-at-start',
+            label: 'Connect at start',
+            type: 'checkbox' as const,
+            checked: options.connectAtStart === true,
+            click: () => options.onToggleConnectAtStart?.(options.connectAtStart !== true),
+          },
+        ]),
     { type: 'separator' },
     { id: 'open', label: 'Open ACR Bridge', click: () => options.onOpenWindow() },
     { id: 'quit', label: 'Quit ACR Bridge', click: () => options.onQuit() },

@@ -43,6 +43,14 @@ interface Harness {
 
 let cleanup: (() => Promise<void>) | undefined
 
+/** settings.json (and a config.json, unless told not to) in the app's data folder, before start(). */
+async function savedSettings(h: Harness, settings: Record<string, unknown>, options: { config?: boolean } = {}): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises')
+  await mkdir(join(h.dir, 'data'), { recursive: true })
+  await writeFile(join(h.dir, 'data', 'settings.json'), JSON.stringify(settings))
+  if (options.config !== false) await writeFile(join(h.dir, 'data', 'config.json'), JSON.stringify(sampleConfigInput))
+}
+
 async function harness(overrides: Partial<AppDeps> = {}, configure?: (c: RecordingController) => void): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'acr-bridge-app-'))
   cleanup = () => rm(dir, { recursive: true, force: true })
@@ -139,6 +147,72 @@ describe('start-up', () => {
     await h.bridge.startupDone
     expect(electron.dialog.messageBoxes).toHaveLength(1)
     expect(h.controller.calls).not.toContain('revertStaleLease')
+  })
+
+  test('connect at start off: a stale lease is offered for revert as before, and nothing connects', async () => {
+    const h = await harness({}, (c) => {
+      c.staleLease = { hostsPath: '/etc/hosts', names: ['a.aliyuncs.com'], changes: ['hosts block'] }
+    })
+    await savedSettings(h, { connectAtStart: false })
+    electron.dialog.messageBoxResponse = 1
+    await h.bridge.start()
+    await h.bridge.startupDone
+    expect(electron.dialog.messageBoxes).toHaveLength(1)
+    expect(h.controller.calls.filter((c) => c.startsWith('connect'))).toEqual([])
+  })
+
+  test('connect at start on: a stale lease is taken over by the connect (no dialog), logged, and a notification says so', async () => {
+    const h = await harness({}, (c) => {
+      c.staleLease = { hostsPath: '/etc/hosts', names: ['a.aliyuncs.com'], changes: ['the address 198.18.0.1 on lo', 'hosts block'] }
+    })
+    await savedSettings(h, { connectAtStart: true })
+    await h.bridge.start()
+    await h.bridge.startupDone
+    expect(h.controller.calls.filter((c) => c.startsWith('connect'))).toEqual(['connect:resume'])
+    expect(h.controller.calls).not.toContain('revertStaleLease')
+    expect(electron.dialog.messageBoxes).toHaveLength(0)
+    expect(h.controller.state.kind).toBe('healthy')
+    expect(h.logger.lines.join('\n')).toContain('taking over the changes an earlier run left: the address 198.18.0.1 on lo; hosts block')
+    expect(electron.Notification.shown.map((n) => n.title)).toContain('ACR Bridge reconnected')
+  })
+
+  test('connect at start on, the connect fails: the error is logged and the revert is offered as before', async () => {
+    const h = await harness({}, (c) => {
+      c.staleLease = { hostsPath: '/etc/hosts', names: ['a.aliyuncs.com'], changes: ['hosts block'] }
+      c.failWith = new Error('The proxy ECS 203.0.113.10:3128 does not answer.')
+    })
+    await savedSettings(h, { connectAtStart: true })
+    electron.dialog.messageBoxResponse = 0
+    await h.bridge.start()
+    await h.bridge.startupDone
+    expect(h.controller.calls.filter((c) => c.startsWith('connect'))).toEqual(['connect:resume'])
+    expect(h.logger.lines.join('\n')).toContain('connect at start failed The proxy ECS 203.0.113.10:3128 does not answer.')
+    expect(electron.dialog.messageBoxes).toHaveLength(1)
+    expect(h.controller.calls).toContain('revertStaleLease')
+  })
+
+  test('connect at start on but nothing configured yet: no connect, the usual offer', async () => {
+    const h = await harness({}, (c) => {
+      c.staleLease = { hostsPath: '/etc/hosts', names: ['a.aliyuncs.com'], changes: ['hosts block'] }
+    })
+    await savedSettings(h, { connectAtStart: true }, { config: false })
+    electron.dialog.messageBoxResponse = 1
+    await h.bridge.start()
+    await h.bridge.startupDone
+    expect(h.controller.calls.filter((c) => c.startsWith('connect'))).toEqual([])
+    expect(electron.dialog.messageBoxes).toHaveLength(1)
+  })
+
+  test('the tray shows "Connect at start" as a checkbox that saves the setting', async () => {
+    const h = await harness()
+    await h.bridge.start()
+    const item = () => (h.tray().menu?.items as { id?: string; checked?: boolean; click: () => void }[]).find((i) => i.id === 'connect-at-start')
+    expect(item()?.checked).toBe(false)
+    item()?.click()
+    await vi.waitFor(async () => expect(JSON.parse(await readFile(join(h.dir, 'data', 'settings.json'), 'utf8'))).toMatchObject({ connectAtStart: true }))
+    await vi.waitFor(() => expect(item()?.checked).toBe(true))
+    expect(await h.call('app:set-settings', { connectAtStart: false })).toMatchObject({ ok: true })
+    expect(item()?.checked).toBe(false)
   })
 
   test('no stale lease, no dialog', async () => {

@@ -58,8 +58,8 @@ export function recordingController(initial: Config = sampleConfig()): Recording
       if (controller.failWith) throw controller.failWith
       return { block: '', entries: [], added: [], removed: [], conflicts: [], shadowed: [] }
     },
-    async connect() {
-      calls.push('connect')
+    async connect(options) {
+      calls.push(options?.resumeStaleLease === true ? 'connect:resume' : 'connect')
       if (controller.failWith) throw controller.failWith
       controller.setState(stateOf('healthy'))
     },

@@ -13,6 +13,8 @@ function options(): TrayMenuOptions & { [K in keyof TrayMenuOptions]-?: TrayMenu
     onOpenWindow: vi.fn(),
     onQuit: vi.fn(),
     diagnosticsRunning: false,
+    onToggleConnectAtStart: vi.fn(),
+    connectAtStart: false,
   }
 }
 
@@ -52,7 +54,7 @@ describe('buildTrayMenu is a pure function of the state', () => {
 
   test.each(table)('%s', (kind, stateLine, connectLabel, canConnect, canDisconnect, canDiagnose) => {
     const menu = buildTrayMenu(states[kind], regions, options())
-    expect(menu.map((i) => i.id ?? i.type)).toEqual(['state', 'separator', 'connect', 'disconnect', 'regions', 'diagnostics', 'separator', 'open', 'quit'])
+    expect(menu.map((i) => i.id ?? i.type)).toEqual(['state', 'separator', 'connect', 'disconnect', 'regions', 'diagnostics', 'connect-at-start', 'separator', 'open', 'quit'])
     expect(item(menu, 'state')).toMatchObject({ label: stateLine, enabled: false })
     expect(item(menu, 'connect')).toMatchObject({ label: connectLabel, enabled: canConnect })
     expect(item(menu, 'disconnect')).toMatchObject({ label: 'Disconnect', enabled: canDisconnect })
@@ -89,6 +91,16 @@ describe('buildTrayMenu is a pure function of the state', () => {
       ['cn-beijing', false],
       ['cn-hangzhou', true],
     ])
+  })
+
+  test('"Connect at start" is a checkbox showing the setting; a click reports the new value; absent without a handler', () => {
+    const o = { ...options(), connectAtStart: true }
+    const menu = buildTrayMenu(states.off, regions, o)
+    expect(item(menu, 'connect-at-start')).toMatchObject({ label: 'Connect at start', type: 'checkbox', checked: true })
+    ;(item(menu, 'connect-at-start').click as unknown as () => void)()
+    expect(vi.mocked(o.onToggleConnectAtStart).mock.calls).toEqual([[false]])
+    const { onToggleConnectAtStart: _omit, ...without } = options()
+    expect(buildTrayMenu(states.off, regions, without).some((i) => i.id === 'connect-at-start')).toBe(false)
   })
 
   test('diagnostics already running: the item says so and is disabled', () => {
