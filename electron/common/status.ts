@@ -35,6 +35,26 @@ export interface NameTraffic {
   readonly errors: number
 }
 
+/**
+ * Where the running session listens, as the listen strategy decided it (core/platform/listening-state.ts builds it
+ * from the controller's listening()): the window shows it next to the listen settings.
+ */
+export interface ListeningState {
+  /** 'direct': the tunnel binds the public ports; 'nft-redirect' (Linux) / 'pf-rdr' (macOS): high ports + a redirect. */
+  readonly mechanism: 'direct' | 'nft-redirect' | 'pf-rdr'
+  /** What the hosts block maps every name to. */
+  readonly hostsAddress: string
+  /** What clients dial. */
+  readonly publicPorts: { readonly tls: number; readonly http: number | null }
+  /** Where the tunnel is bound (the high ports when redirected). */
+  readonly bound: { readonly address: string; readonly tls: number; readonly http?: number }
+  /** The address put on the loopback interface for the session, if any. */
+  readonly alias?: string
+  /** Why, one sentence each. */
+  readonly reasons: readonly string[]
+  readonly warnings: readonly string[]
+}
+
 export interface SessionState {
   readonly kind: SessionStateKind
   /** ISO time of the last change of kind. */
@@ -44,6 +64,8 @@ export interface SessionState {
   /** The latest result of every check, grouped by name in the order of the managed set. */
   readonly checks: readonly CheckResult[]
   readonly traffic: readonly NameTraffic[]
+  /** While a session runs: where it listens and why (absent when off, or from a core that does not report it). */
+  readonly listening?: ListeningState
   /** Set when kind is 'down' or 'off' after a failure: why. */
   readonly error?: {
     readonly code: string

@@ -7,7 +7,7 @@ import { renderApp } from './render-app.js'
 const tabs: readonly { readonly id: TabId; readonly name: string; readonly heading: string }[] = [
   { id: 'status', name: 'Status', heading: 'Discover hosts' },
   { id: 'regions', name: 'Regions', heading: 'Personal Edition instances (crpi)' },
-  { id: 'tunnel', name: 'Tunnel', heading: 'Local listener' },
+  { id: 'tunnel', name: 'Tunnel', heading: 'Listening' },
   { id: 'hosts', name: 'Hosts', heading: 'Hosts preview' },
   { id: 'log', name: 'Log', heading: 'Log' },
 ]

@@ -14,6 +14,8 @@ import {
 import { withMissingHosts } from '../../renderer/features/status/discover-form.js'
 import { checkDraft, configWith, draftFieldOf, draftFrom, withMode } from '../../renderer/features/tunnel/tunnel-draft.js'
 import { throughputBetween } from '../../renderer/state/session.js'
+import { parseConfig } from '../../electron/core/config/schema.js'
+import type { BridgeError } from '../../electron/core/errors.js'
 import { sampleCatalog, sampleConfig } from '../fakes/fake-bridge.js'
 
 const view = { config: sampleConfig, storedSecrets: { proxyPassword: false, sshPassword: false, sshPassphrase: false }, secretStorageAvailable: true }
@@ -148,5 +150,70 @@ describe('tunnel draft and the config schema', () => {
   it('refuses a proxy password without a user name', () => {
     const draft = { ...withMode(draftFrom(view), 'connect'), connectPassword: 'x' }
     expect(checkDraft(draft)).toEqual({ connectUsername: 'validate.usernameRequired' })
+  })
+})
+
+describe('tunnel draft: the listen overrides', () => {
+  const base = draftFrom(view)
+
+  it('starts automatic and writes nothing for automatic', () => {
+    expect(base).toMatchObject({ listenAlias: 'auto', listenMechanism: 'auto', highTlsPort: '', highHttpPort: '' })
+    expect(configWith(sampleConfig, base).listen).toEqual(sampleConfig.listen)
+    expect(Object.keys(configWith(sampleConfig, base).listen)).not.toContain('mechanism')
+  })
+
+  it('maps Always / Never, the mechanism and the fixed high ports, and back', () => {
+    const draft = { ...base, listenAlias: 'never' as const, listenMechanism: 'redirect' as const, highTlsPort: '14443', highHttpPort: '14080' }
+    const config = configWith(sampleConfig, draft)
+    expect(config.listen).toEqual({ ...sampleConfig.listen, alias: false, mechanism: 'redirect', highPorts: { tls: 14443, http: 14080 } })
+    expect(draftFrom({ ...view, config })).toEqual(draft)
+    expect(configWith(sampleConfig, { ...base, listenAlias: 'always' }).listen.alias).toBe(true)
+    // Back to automatic removes the saved overrides.
+    expect(configWith(config, { ...draft, listenAlias: 'auto', listenMechanism: 'auto', highTlsPort: '', highHttpPort: '' }).listen).toEqual(sampleConfig.listen)
+  })
+
+  it('maps refusals of the new fields to their form fields', () => {
+    expect(draftFieldOf('listen.alias')).toBe('listenAlias')
+    expect(draftFieldOf('listen.mechanism')).toBe('listenMechanism')
+    expect(draftFieldOf('listen.highPorts.http')).toBe('highHttpPort')
+    expect(draftFieldOf('listen.highPorts.tls')).toBe('highTlsPort')
+    expect(draftFieldOf('listen.highPorts')).toBe('highTlsPort')
+  })
+
+  // The form refuses exactly what the core's schema refuses (and blames the same field).
+  const rows: readonly (readonly [string, Partial<typeof base>, string | undefined])[] = [
+    ['automatic', {}, undefined],
+    ['alias always on IPv4', { listenAddress: '10.200.10.1', listenAlias: 'always' }, undefined],
+    ['alias always on IPv6', { listenAddress: '::1', listenAlias: 'always' }, 'listenAlias'],
+    ['alias never on IPv6', { listenAddress: '::1', listenAlias: 'never' }, undefined],
+    ['redirect on IPv6', { listenAddress: 'fd00::17', listenMechanism: 'redirect' }, 'listenMechanism'],
+    ['direct on IPv6', { listenAddress: 'fd00::17', listenMechanism: 'direct' }, undefined],
+    ['high ports', { highTlsPort: '14443', highHttpPort: '14080' }, undefined],
+    ['high ports with redirect', { listenMechanism: 'redirect', highTlsPort: '14443', highHttpPort: '14080' }, undefined],
+    ['high ports with direct', { listenMechanism: 'direct', highTlsPort: '14443', highHttpPort: '14080' }, 'highTlsPort'],
+    ['high TLS port only', { highTlsPort: '14443' }, 'highHttpPort'],
+    ['high HTTP port only', { highHttpPort: '14080' }, 'highTlsPort'],
+    ['high port below 1024', { highTlsPort: '443', highHttpPort: '14080' }, 'highTlsPort'],
+    ['high port 70000', { highTlsPort: '14443', highHttpPort: '70000' }, 'highHttpPort'],
+    ['high ports equal', { highTlsPort: '14443', highHttpPort: '14443' }, 'highHttpPort'],
+    ['high port equal to the proxy port', { proxyPort: '14443', highTlsPort: '14443', highHttpPort: '14080' }, 'highTlsPort'],
+  ]
+  it.each(rows)('%s: form and schema agree', (_name, patch, field) => {
+    const draft = { ...base, ...patch }
+    const errors = checkDraft(draft)
+    expect(Object.keys(errors)).toEqual(field === undefined ? [] : [field])
+    let refused: string | undefined
+    try {
+      parseConfig(configWith(sampleConfig, draft))
+    } catch (error) {
+      refused = draftFieldOf((error as BridgeError).field)
+    }
+    // A field the form refuses is never sent; the rows it allows must pass the schema. Where the form refuses, the
+    // schema refuses the same field too whenever the value can be built at all (an incomplete or unparsable pair of
+    // high ports, or ports beside "direct", is simply not built into the config).
+    const built = configWith(sampleConfig, draft).listen
+    if (field === undefined) expect(refused).toBeUndefined()
+    else if (!field.startsWith('high') || built.highPorts !== undefined) expect(refused).toBe(field)
+    else expect(built.highPorts).toBeUndefined()
   })
 })

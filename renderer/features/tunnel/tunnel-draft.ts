@@ -1,5 +1,5 @@
 // The tunnel form's draft: text as typed (ports included), turned into a Config only when every field is valid.
-import type { Config, ConnectOptions, ConfigView, SecretName, SshOptions, TunnelMode } from '../../../electron/common/ipc-contract.js'
+import type { Config, ConnectOptions, ConfigView, ListenConfig, SecretName, SshOptions, TunnelMode } from '../../../electron/common/ipc-contract.js'
 import type { MessageKey } from '../../i18n/en.js'
 import { parsePort, validateHost, validatePort } from '../regions/validation.js'
 
@@ -24,8 +24,21 @@ export interface TunnelDraft {
   readonly listenHttpPort: string
   /** Empty: no local CONNECT proxy. */
   readonly proxyPort: string
+  /** listen.alias: 'auto' = absent, 'always' = true, 'never' = false. */
+  readonly listenAlias: AliasChoice
+  /** listen.mechanism ('auto' = absent). */
+  readonly listenMechanism: ListenMechanismSetting
+  /** listen.highPorts: both empty = absent (the OS picks free ports). */
+  readonly highTlsPort: string
+  readonly highHttpPort: string
   readonly clearSecrets: readonly SecretName[]
 }
+
+export type AliasChoice = 'auto' | 'always' | 'never'
+/** listen.mechanism's values (the renderer knows only electron/common, which re-exports ListenConfig). */
+export type ListenMechanismSetting = NonNullable<ListenConfig['mechanism']>
+export const aliasChoices: readonly AliasChoice[] = ['auto', 'always', 'never']
+export const mechanismChoices: readonly ListenMechanismSetting[] = ['auto', 'direct', 'redirect']
 
 export type DraftField = Exclude<keyof TunnelDraft, 'clearSecrets'>
 
@@ -51,6 +64,10 @@ export function draftFrom(view: ConfigView): TunnelDraft {
     listenPort: String(listen.port),
     listenHttpPort: listen.httpPort === null ? '' : String(listen.httpPort),
     proxyPort: listen.proxyPort === undefined ? '' : String(listen.proxyPort),
+    listenAlias: listen.alias === undefined ? 'auto' : listen.alias ? 'always' : 'never',
+    listenMechanism: listen.mechanism ?? 'auto',
+    highTlsPort: listen.highPorts === undefined ? '' : String(listen.highPorts.tls),
+    highHttpPort: listen.highPorts === undefined ? '' : String(listen.highPorts.http),
     clearSecrets: [],
   }
 }
@@ -78,7 +95,42 @@ export function checkDraft(draft: TunnelDraft): Partial<Record<DraftField, Messa
   put('listenPort', validatePort(draft.listenPort))
   put('listenHttpPort', validatePort(draft.listenHttpPort, { optional: true }))
   put('proxyPort', validatePort(draft.proxyPort, { optional: true }))
+  // The config's listen override rules (docs/config.md): aliases and redirects are IPv4-only, high ports come in pairs.
+  const ipv6Address = draft.listenAddress.includes(':')
+  if (draft.listenAlias === 'always' && ipv6Address) put('listenAlias', 'validate.aliasIpv6')
+  if (draft.listenMechanism === 'redirect' && ipv6Address) put('listenMechanism', 'validate.redirectIpv6')
+  const tls = draft.highTlsPort.trim()
+  const http = draft.highHttpPort.trim()
+  if (tls.length > 0 || http.length > 0) {
+    if (draft.listenMechanism === 'direct') put('highTlsPort', 'validate.highPortsDirect')
+    else {
+      put('highTlsPort', validateHighPort(tls))
+      put('highHttpPort', validateHighPort(http))
+      if (errors.highTlsPort === undefined && errors.highHttpPort === undefined) {
+        const taken = [draft.listenPort, draft.listenHttpPort, draft.proxyPort].map((p) => p.trim()).filter((p) => p.length > 0).map(Number)
+        if (taken.includes(Number(tls))) put('highTlsPort', 'validate.portTaken')
+        if (Number(http) === Number(tls) || taken.includes(Number(http))) put('highHttpPort', 'validate.portTaken')
+      }
+    }
+  }
   return errors
+}
+
+/** A redirected listener's port: 1024 to 65535 (it is bound without privilege). */
+export function validateHighPort(text: string): MessageKey | undefined {
+  const port = parsePort(text)
+  return port === undefined || port < 1024 ? 'validate.highPort' : undefined
+}
+
+/** The listen overrides of the draft, as the config stores them: nothing for "automatic". */
+function listenOverridesOf(draft: TunnelDraft): Pick<ListenConfig, 'alias' | 'mechanism' | 'highPorts'> {
+  const tls = parsePort(draft.highTlsPort)
+  const http = parsePort(draft.highHttpPort)
+  return {
+    ...(draft.listenAlias === 'auto' ? {} : { alias: draft.listenAlias === 'always' }),
+    ...(draft.listenMechanism === 'auto' ? {} : { mechanism: draft.listenMechanism }),
+    ...(tls === undefined || http === undefined || draft.listenMechanism === 'direct' ? {} : { highPorts: { tls, http } }),
+  }
 }
 
 function optionalPort(text: string): number | undefined {
@@ -123,7 +175,7 @@ export function configWith(config: Config, draft: TunnelDraft): Config {
   const saved = config.tunnel
   const httpPort = optionalPort(draft.httpPort)
   const proxyPort = optionalPort(draft.proxyPort)
-  const { proxyPort: _p, ...listen } = config.listen
+  const { proxyPort: _p, alias: _a, mechanism: _m, highPorts: _h, ...listen } = config.listen
   return {
     ...config,
     tunnel: {
@@ -140,6 +192,7 @@ export function configWith(config: Config, draft: TunnelDraft): Config {
       port: parsePort(draft.listenPort) ?? config.listen.port,
       httpPort: optionalPort(draft.listenHttpPort) ?? null,
       ...(proxyPort === undefined ? {} : { proxyPort }),
+      ...listenOverridesOf(draft),
     },
   }
 }
@@ -164,6 +217,10 @@ export function draftFieldOf(field: string | undefined): DraftField | undefined 
     ['listen.address', 'listenAddress'],
     ['listen.httpPort', 'listenHttpPort'],
     ['listen.proxyPort', 'proxyPort'],
+    ['listen.alias', 'listenAlias'],
+    ['listen.mechanism', 'listenMechanism'],
+    ['listen.highPorts.http', 'highHttpPort'],
+    ['listen.highPorts', 'highTlsPort'],
     ['listen.port', 'listenPort'],
   ]
   return table.find(([path]) => field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`))?.[1]

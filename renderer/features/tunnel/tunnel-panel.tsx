@@ -3,15 +3,18 @@ import type { SecretName, SerializedError, TunnelMode } from '../../../electron/
 import { hostKeyDetails, hostKeyTrust, settle, useBridge } from '../../bridge.js'
 import { CheckList } from '../../components/check-list.js'
 import { ErrorNotice } from '../../components/error-notice.js'
-import { CheckboxField, TextField } from '../../components/text-field.js'
+import { CheckboxField, SelectField, TextField } from '../../components/text-field.js'
 import { useI18n } from '../../i18n/i18n.js'
 import { useReadyConfig } from '../../state/config.js'
 import { useSession } from '../../state/session.js'
+import { ConnectAtStartCard, ListeningInUse } from './listening.js'
 import {
+  aliasChoices,
   checkDraft,
   configWith,
   draftFieldOf,
   draftFrom,
+  mechanismChoices,
   withMode,
   type DraftField,
   type TunnelDraft,
@@ -206,13 +209,46 @@ export function TunnelPanel() {
         />
       )}
 
-      <section className="card">
-        <h2>{t('tunnel.listen')}</h2>
+      <section className="card" aria-labelledby={`${id}-listen-heading`}>
+        <h2 id={`${id}-listen-heading`}>{t('tunnel.listen')}</h2>
         {text('listenAddress', t('tunnel.listenAddress'), { placeholder: '127.0.0.1' })}
         {text('listenPort', t('tunnel.listenPort'), { numeric: true, placeholder: '443' })}
         {text('listenHttpPort', t('tunnel.listenHttpPort'), { numeric: true, placeholder: '80' })}
         {text('proxyPort', t('tunnel.proxyPort'), { numeric: true })}
+        <SelectField
+          id={`${id}-listenAlias`}
+          label={t('tunnel.alias')}
+          value={draft.listenAlias}
+          options={aliasChoices.map((value) => ({ value, label: t(`tunnel.alias.${value}`) }))}
+          error={errorFor('listenAlias')}
+          onChange={(listenAlias) => {
+            update({ listenAlias })
+            touch('listenAlias')
+          }}
+        />
+        <SelectField
+          id={`${id}-listenMechanism`}
+          label={t('tunnel.mechanism')}
+          value={draft.listenMechanism}
+          options={mechanismChoices.map((value) => ({ value, label: t(`tunnel.mechanism.${value}`) }))}
+          error={errorFor('listenMechanism')}
+          onChange={(listenMechanism) => {
+            update({ listenMechanism })
+            touch('listenMechanism')
+            touch('highTlsPort')
+          }}
+        />
+        {draft.listenMechanism === 'direct' && draft.highTlsPort === '' && draft.highHttpPort === '' ? null : (
+          <>
+            {text('highTlsPort', t('tunnel.highTlsPort'), { numeric: true })}
+            {text('highHttpPort', t('tunnel.highHttpPort'), { numeric: true })}
+          </>
+        )}
+        <p className="muted">{t('tunnel.overridesNote')}</p>
+        <ListeningInUse listening={session.state?.listening} />
       </section>
+
+      <ConnectAtStartCard />
 
       <div className="actions">
         <button type="submit" disabled={status === 'saving' || status === 'testing'}>
