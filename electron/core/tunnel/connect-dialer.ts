@@ -1,13 +1,17 @@
 // Mode `connect`: one `CONNECT name:port` through an HTTP proxy on the ECS (goproxy, squid, tinyproxy) per
-// client connection, optionally with Basic auth and optionally over TLS to the proxy.
+// client connection, optionally with Basic auth and optionally over TLS to the proxy. The TCP (and TLS) connection
+// to the proxy comes from a small warm pool (upstream-pool.ts); the CONNECT request goes out on it once the name is
+// known. A pooled connection the proxy dropped just before the request is replaced by one fresh dial.
 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { BridgeError, isBridgeError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { formatHostPort } from './listen.js'
 import { peekUntil } from './peek.js'
 import { connectTcp } from './tcp-connect.js'
 import type { DialOptions, Dialer, UpstreamTarget } from './types.js'
+import { createUpstreamPool, resumeOnFirstDataListener, type UpstreamPoolSettings } from './upstream-pool.js'
 
 export interface ConnectDialerOptions {
   /** The proxy (tunnel.host, tunnel.port). */
@@ -22,6 +26,9 @@ export interface ConnectDialerOptions {
   readonly ca?: string | Buffer
   /** Default time limit for connect + CONNECT answer (15 s); a dial's own timeoutMs wins. */
   readonly connectTimeoutMs?: number
+  /** The warm pool's rules (defaults: 2 connections, 3 s idle, cold after 30 s); false: dial every time. */
+  readonly pool?: UpstreamPoolSettings | false
+  readonly logger?: Logger
 }
 
 export type ProxyResponseHead =
@@ -63,80 +70,125 @@ export function createConnectDialer(options: ConnectDialerOptions): Dialer {
       ? undefined
       : `Basic ${Buffer.from(`${options.username ?? ''}:${options.password ?? ''}`, 'utf8').toString('base64')}`
 
+  const connect = (dial: { readonly signal?: AbortSignal; readonly timeoutMs: number }): Promise<Socket> =>
+    connectTcp({
+      host: options.host,
+      port: options.port,
+      timeoutMs: dial.timeoutMs,
+      ...(dial.signal === undefined ? {} : { signal: dial.signal }),
+      ...(options.tls === true ? { tls: options.ca === undefined ? {} : { ca: options.ca } } : {}),
+      role: 'HTTP proxy',
+      field: 'tunnel.host and tunnel.port',
+    })
+  const defaultTimeoutMs = options.connectTimeoutMs ?? 15_000
+  const pool = options.pool === false
+    ? undefined
+    : createUpstreamPool<Socket>({
+        connectTimeoutMs: defaultTimeoutMs,
+        ...options.pool,
+        label: `HTTP proxy ${proxy}`,
+        connect,
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      })
+
+  /** Sends CONNECT on `socket` and reads the answer; resolves with the stream, or destroys the socket and rejects. */
+  const request = async (socket: Socket, target: UpstreamTarget, signal: AbortSignal | undefined, timeoutMs: number, started: number): Promise<Socket> => {
+    const authority = formatHostPort(target.name, target.port)
+    const onabort = (): void => {
+      socket.destroy()
+    }
+    signal?.addEventListener('abort', onabort, { once: true })
+    try {
+      socket.write(
+        `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n` +
+          (authorization === undefined ? '' : `Proxy-Authorization: ${authorization}\r\n`) +
+          '\r\n',
+      )
+      let peeked
+      try {
+        peeked = await peekUntil(
+          socket,
+          (buf) => {
+            const head = parseProxyResponseHead(buf)
+            return head.kind === 'need-more' ? 'need-more' : head
+          },
+          { deadlineMs: Math.max(1, timeoutMs - (Date.now() - started)), maxBytes: maxProxyResponseBytes },
+        )
+      } catch (error) {
+        throw mapPeekError(error, proxy, authority, timeoutMs, signal)
+      }
+      const head = peeked.result
+      if (head.kind === 'invalid') {
+        throw new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} answered CONNECT ${authority} with something that is not HTTP (${head.reason}).`, {
+          hint: 'Check that tunnel.host and tunnel.port point at an HTTP CONNECT proxy (mode connect).',
+        })
+      }
+      // 407 is the rule; tinyproxy answers 401 when the credentials it got are wrong.
+      if (head.status === 407 || head.status === 401) {
+        throw new BridgeError(
+          'UPSTREAM_AUTH_REQUIRED',
+          authorization === undefined
+            ? `The proxy ${proxy} requires authentication.`
+            : `The proxy ${proxy} rejected the user name or password.`,
+          { hint: 'Set tunnel.connect.username and tunnel.connect.password (or ACR_BRIDGE_PROXY_PASSWORD).' },
+        )
+      }
+      if (head.status < 200 || head.status > 299) {
+        throw new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} answered ${head.status}${head.reason === '' ? '' : ` ${head.reason}`} to CONNECT ${authority}.`, {
+          hint: `Allow CONNECT to ${authority} on the proxy (tinyproxy: ConnectPort ${target.port}; squid: http_access and SSL_ports).`,
+          // The proxy itself works: it answered. Probes tell this from a dead proxy by this field, not by the text.
+          details: { proxyStatus: head.status },
+        })
+      }
+      // Bytes the proxy (or the target through it) sent right after its answer belong to the stream.
+      const rest = peeked.buffered.subarray(head.headLength)
+      if (rest.length > 0) socket.unshift(rest)
+      resumeOnFirstDataListener(socket)
+      return socket
+    } catch (error) {
+      socket.destroy()
+      throw error
+    } finally {
+      signal?.removeEventListener('abort', onabort)
+    }
+  }
+
   return {
     mode: 'connect',
     async dial(target: UpstreamTarget, dialOptions: DialOptions = {}): Promise<Duplex> {
-      const timeoutMs = dialOptions.timeoutMs ?? options.connectTimeoutMs ?? 15_000
+      const timeoutMs = dialOptions.timeoutMs ?? defaultTimeoutMs
       const started = Date.now()
-      const socket: Socket = await connectTcp({
-        host: options.host,
-        port: options.port,
-        timeoutMs,
-        ...(dialOptions.signal === undefined ? {} : { signal: dialOptions.signal }),
-        ...(options.tls === true ? { tls: options.ca === undefined ? {} : { ca: options.ca } } : {}),
-        role: 'HTTP proxy',
-        field: 'tunnel.host and tunnel.port',
-      })
-      const authority = formatHostPort(target.name, target.port)
-      const onabort = (): void => {
-        socket.destroy()
-      }
-      dialOptions.signal?.addEventListener('abort', onabort, { once: true })
+      const signal = dialOptions.signal
+      const dial = { timeoutMs, ...(signal === undefined ? {} : { signal }) }
+      if (pool === undefined) return request(await connect(dial), target, signal, timeoutMs, started)
+      const { socket, pooled } = await pool.acquire(dial)
       try {
-        socket.write(
-          `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n` +
-            (authorization === undefined ? '' : `Proxy-Authorization: ${authorization}\r\n`) +
-            '\r\n',
-        )
-        let peeked
-        try {
-          peeked = await peekUntil(
-            socket,
-            (buf) => {
-              const head = parseProxyResponseHead(buf)
-              return head.kind === 'need-more' ? 'need-more' : head
-            },
-            { deadlineMs: Math.max(1, timeoutMs - (Date.now() - started)), maxBytes: maxProxyResponseBytes },
-          )
-        } catch (error) {
-          throw mapPeekError(error, proxy, authority, timeoutMs, dialOptions.signal)
-        }
-        const head = peeked.result
-        if (head.kind === 'invalid') {
-          throw new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} answered CONNECT ${authority} with something that is not HTTP (${head.reason}).`, {
-            hint: 'Check that tunnel.host and tunnel.port point at an HTTP CONNECT proxy (mode connect).',
-          })
-        }
-        // 407 is the rule; tinyproxy answers 401 when the credentials it got are wrong.
-        if (head.status === 407 || head.status === 401) {
-          throw new BridgeError(
-            'UPSTREAM_AUTH_REQUIRED',
-            authorization === undefined
-              ? `The proxy ${proxy} requires authentication.`
-              : `The proxy ${proxy} rejected the user name or password.`,
-            { hint: 'Set tunnel.connect.username and tunnel.connect.password (or ACR_BRIDGE_PROXY_PASSWORD).' },
-          )
-        }
-        if (head.status < 200 || head.status > 299) {
-          throw new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} answered ${head.status}${head.reason === '' ? '' : ` ${head.reason}`} to CONNECT ${authority}.`, {
-            hint: `Allow CONNECT to ${authority} on the proxy (tinyproxy: ConnectPort ${target.port}; squid: http_access and SSL_ports).`,
-          })
-        }
-        // Bytes the proxy (or the target through it) sent right after its answer belong to the stream.
-        const rest = peeked.buffered.subarray(head.headLength)
-        if (rest.length > 0) socket.unshift(rest)
-        resumeOnFirstDataListener(socket)
-        return socket
+        return await request(socket, target, signal, timeoutMs, started)
       } catch (error) {
-        socket.destroy()
-        throw error
-      } finally {
-        dialOptions.signal?.removeEventListener('abort', onabort)
+        // The proxy closed a pooled connection as the request went out (its idle timeout, a restart): dial once more.
+        if (!pooled || signal?.aborted === true || !closedBeforeAnswer(error)) throw error
+        const remaining = timeoutMs - (Date.now() - started)
+        if (remaining <= 0) throw error
+        const fresh = await connect({ ...dial, timeoutMs: remaining })
+        return request(fresh, target, signal, timeoutMs, started)
       }
     },
-    async close(): Promise<void> {},
+    coolDown(): void {
+      pool?.coolDown()
+    },
+    ...(pool === undefined ? {} : { poolStats: () => pool.stats() }),
+    async close(): Promise<void> {
+      pool?.close()
+    },
   }
 }
+
+/** The proxy closed or reset the connection before any answer: what a connection dropped while idle looks like. */
+function closedBeforeAnswer(error: unknown): boolean {
+  return error instanceof BridgeError && closedBeforeAnswerErrors.has(error)
+}
+
+const closedBeforeAnswerErrors = new WeakSet<BridgeError>()
 
 function mapPeekError(error: unknown, proxy: string, authority: string, timeoutMs: number, signal: AbortSignal | undefined): unknown {
   if (signal?.aborted === true) {
@@ -155,26 +207,11 @@ function mapPeekError(error: unknown, proxy: string, authority: string, timeoutM
     })
   }
   if (isBridgeError(error, 'CLIENT_CLOSED')) {
-    return new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} closed the connection instead of answering CONNECT ${authority}.`, {
+    const closed = new BridgeError('UPSTREAM_REFUSED', `The proxy ${proxy} closed the connection instead of answering CONNECT ${authority}.`, {
       hint: 'Check the proxy log; with TLS to the proxy, check tunnel.connect.tls.',
     })
+    closedBeforeAnswerErrors.add(closed)
+    return closed
   }
   return error
-}
-
-/**
- * peekUntil leaves the socket explicitly paused, and an explicitly paused stream stays paused when a 'data' listener
- * is added: a consumer that only listens (http.request over createConnection, as the probes do) would never see a
- * byte. Give it the behaviour of a fresh socket: the first 'data' listener starts the flow (after it is attached, so
- * no byte, the unshifted ones included, is emitted to nobody). pipe()/pipeline resume by themselves.
- */
-function resumeOnFirstDataListener(socket: Socket): void {
-  const onNewListener = (event: string | symbol): void => {
-    if (event !== 'data') return
-    socket.off('newListener', onNewListener)
-    process.nextTick(() => {
-      if (socket.readableFlowing === false && socket.listenerCount('data') > 0) socket.resume()
-    })
-  }
-  socket.on('newListener', onNewListener)
 }

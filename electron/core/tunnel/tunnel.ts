@@ -14,7 +14,7 @@ import { forwardHighWaterMark } from './large-reads.js'
 import { formatHostPort, listenOn } from './listen.js'
 import { peekUntil } from './peek.js'
 import { splice, type SpliceHandle } from './splice.js'
-import type { Dialer, UpstreamTarget } from './types.js'
+import type { Dialer, DialerPoolStats, UpstreamTarget } from './types.js'
 
 export interface TunnelListenOptions {
   readonly address: string
@@ -72,6 +72,8 @@ export interface TunnelStats {
   /** One row per name of the active set (in its order), then names that had traffic and left the set. */
   readonly names: readonly NameTraffic[]
   readonly refused: Readonly<Record<RefusalReason, number>>
+  /** The dialer's warm pool (sni, connect modes): hits, misses, connections held ready. */
+  readonly pool?: DialerPoolStats
 }
 
 export interface TunnelAddresses {
@@ -90,7 +92,8 @@ export interface Tunnel {
   onDidChangeStats(listener: (stats: TunnelStats) => void): Disposable
   /**
    * Stops accepting, drops connections that were not routed yet, waits up to drainMs for forwarded ones to
-   * finish, then destroys the rest. The dialer is not closed: its owner closes it.
+   * finish, then destroys the rest. The dialer is not closed (its owner closes it), but its warm pool is cooled
+   * down: a closed tunnel leaves no upstream connection open.
    */
   close(options?: { readonly drainMs?: number }): Promise<void>
 }
@@ -150,7 +153,8 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       const c = counters.get(name) ?? { open: 0, total: 0, bytesUp: 0, bytesDown: 0, errors: 0 }
       names.push({ name, open: c.open, total: c.total, bytesUp: c.bytesUp, bytesDown: c.bytesDown, errors: c.errors })
     }
-    return { open: connections.size, names, refused: { ...refused } }
+    const pool = dialer.poolStats?.()
+    return { open: connections.size, names, refused: { ...refused }, ...(pool === undefined ? {} : { pool }) }
   }
 
   const changed = (): void => {
@@ -193,6 +197,11 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       changed()
     }
 
+    if (closing) {
+      conn.socket.destroy()
+      done()
+      return
+    }
     const abort = new AbortController()
     conn.abort = abort
     const onEarlyClose = (): void => abort.abort()
@@ -390,6 +399,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     close({ drainMs = 0 } = {}) {
       closed ??= (async () => {
         closing = true
+        dialer.coolDown?.()
         const serversClosed = closeServers()
         for (const conn of connections) {
           if (!conn.routed) conn.socket.destroy()
@@ -410,6 +420,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
         }
         await allClosed
         await serversClosed
+        dialer.coolDown?.() // again: a dial that was under way when close() began may have warmed it
         if (statsTimer !== undefined) clearTimeout(statsTimer)
         statsTimer = undefined
         statsEmitter.fire(stats())

@@ -183,10 +183,14 @@ describe('tunnel faults', () => {
       expect(outcomes.failed).toBe(0)
       expect(outcomes.graceful + outcomes.reset + outcomes.refused).toBe(total)
 
-      await eventually(() => tunnel.stats().open === 0 && echo.open() === 0, 'every connection to be closed on both legs', 20_000)
+      // Both legs closed; what the far end still holds is the tunnel's warm pool (connections made ahead).
+      await eventually(() => tunnel.stats().open === 0 && echo.open() === tunnel.stats().pool!.idle, 'every connection to be closed on both legs', 20_000)
       const stats = tunnel.stats()
       expect(stats.names[0]).toMatchObject({ name: helloName, open: 0, total: outcomes.graceful + outcomes.reset })
       expect(stats.refused['name-not-allowed']).toBe(outcomes.refused)
+      expect(stats.pool!.idle).toBeLessThanOrEqual(2)
+      await tunnel.close()
+      await eventually(() => echo.open() === 0, 'the far end to hold nothing once the tunnel is closed', 10_000)
       await eventually(() => activeSockets() <= handlesBefore, 'the process to hold no more sockets than before', 10_000)
     } finally {
       await local.run()

@@ -205,6 +205,8 @@ export interface Forwarder {
   /** Connections accepted so far. */
   readonly accepted: () => number
   readonly open: () => number
+  /** Resets every connection it holds now (both legs), as a restarting or crashing ECS would. */
+  readonly kill: () => void
   close(): Promise<void>
 }
 
@@ -242,6 +244,9 @@ export async function startForwarder(address: string, target: { host: string; po
     port: bound,
     accepted: () => accepted,
     open: () => sockets.size,
+    kill: () => {
+      for (const socket of sockets) socket.resetAndDestroy()
+    },
     close: () => closeServer(server, sockets),
   }
 }
