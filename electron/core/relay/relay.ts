@@ -1,9 +1,10 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
-import { BlockList, connect as netConnect, createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net'
+import { BlockList, createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net'
 import { BridgeError, errnoCode, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from '../tunnel/client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from '../tunnel/http-head.js'
+import { connectWithLargeReads, forwardHighWaterMark } from '../tunnel/large-reads.js'
 import { peekUntil } from '../tunnel/peek.js'
 import { splice, type SpliceHandle } from '../tunnel/splice.js'
 import { classifyAddress } from './address-class.js'
@@ -289,8 +290,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
 
   const dialOne = (conn: Conn, address: string, port: number, timeoutMs: number): Promise<Socket | undefined> =>
     new Promise((resolve) => {
-      // `host` is an IP address, so net.connect dials it as is: no second lookup.
-      const socket = netConnect({ host: address, port, allowHalfOpen: true, noDelay: true })
+      // `host` is an IP address, so net.connect dials it as is: no second lookup. Reads are large, as the
+      // tunnel's (large-reads.ts): splice hands the recycled chunks back once written.
+      const socket = connectWithLargeReads({ host: address, port, allowHalfOpen: true, noDelay: true })
       track(socket)
       conn.upstream = socket
       let settled = false
@@ -342,7 +344,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   try {
     for (const [kind, field, where] of plan) {
       if (where === undefined) continue
-      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => onConnection(kind, socket))
+      // The same stream thresholds as the tunnel's listeners (large-reads.ts).
+      const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, highWaterMark: forwardHighWaterMark }, (socket) => onConnection(kind, socket))
       servers.push(server)
       addresses[field] = await listen(server, where, field)
       server.on('error', (error) => logger.error(`[relay] ${field} listener failed`, error))
