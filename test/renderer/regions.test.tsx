@@ -192,4 +192,41 @@ describe('instances', () => {
     await screen.findByRole('button', { name: 'Remove Personal instance crpi-k8s0abc' })
     expect(bridge.configSets.at(-1)?.config.personalInstances).toEqual([{ id: 'k8s0abc', region: 'cn-shanghai', network: 'vpc' }])
   })
+
+  it('Personal Edition: a refusal naming personalInstances[n].region shows at that Region, a duplicate is refused, removal sends the rest', async () => {
+    const config = { ...sampleConfig, instances: [{ name: 'keep', region: 'cn-hangzhou', network: 'vpc' as const }], personalInstances: [{ id: 'first0', region: 'cn-beijing', network: 'vpc' as const }] }
+    const { bridge } = renderApp({ tab: 'regions', config })
+    await loaded('Personal Edition instances (crpi)')
+    bridge.failNext('config:set', { code: 'INVALID_CONFIG', message: 'personalInstances[1].region: ACR is closing there.', hint: 'Pick another region.', field: 'personalInstances[1].region' })
+    const id = screen.getByRole('textbox', { name: 'Instance ID (crpi-…)' })
+    const region = screen.getAllByRole('combobox', { name: 'Region' })[1] as HTMLElement
+    const network = screen.getAllByRole('combobox', { name: 'Network' })[1] as HTMLSelectElement
+    fireEvent.change(id, { target: { value: 'second0' } })
+    fireEvent.change(region, { target: { value: 'cn-shanghai' } })
+    fireEvent.change(network, { target: { value: 'internet' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Add Personal instance' }))
+    await waitFor(() => expect(region.getAttribute('aria-invalid')).toBe('true'))
+    expect(document.getElementById(region.getAttribute('aria-describedby') ?? '')?.textContent).toBe('personalInstances[1].region: ACR is closing there.')
+    const sent = () => bridge.requestsOf('config:set') as ConfigSetRequest[]
+    expect(sent()[0]?.config.personalInstances).toEqual([
+      { id: 'first0', region: 'cn-beijing', network: 'vpc' },
+      { id: 'second0', region: 'cn-shanghai', network: 'internet' },
+    ])
+    // The Enterprise card is untouched by the Personal one.
+    expect(sent()[0]?.config.instances).toEqual(config.instances)
+    expect(screen.getAllByRole('textbox', { name: 'Instance name' })[0]?.getAttribute('aria-invalid')).toBe('false')
+
+    // The same id in the same region as a listed one is refused inline.
+    fireEvent.change(id, { target: { value: 'crpi-first0' } })
+    fireEvent.change(region, { target: { value: 'cn-beijing' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Add Personal instance' }))
+    expect(document.getElementById(id.getAttribute('aria-describedby') ?? '')?.textContent).toBe('This Personal Edition instance is already in the list for that region.')
+    expect(sent()).toHaveLength(1)
+
+    fireEvent.click(screen.getByRole('button', { name: 'Remove Personal instance crpi-first0' }))
+    await waitFor(() => expect(sent()).toHaveLength(2))
+    expect(sent()[1]?.config.personalInstances).toEqual([])
+    expect(sent()[1]?.config.instances).toEqual(config.instances)
+    expect(await screen.findByText('No Personal Edition instances yet.')).toBeTruthy()
+  })
 })

@@ -1,11 +1,8 @@
-import { useId, useState, type FormEvent } from 'react'
-import type { Config, EnterpriseInstance, Network, SerializedError } from '../../../electron/common/ipc-contract.js'
-import { ErrorNotice } from '../../components/error-notice.js'
-import { CheckboxField, SelectField, TextField } from '../../components/text-field.js'
+import type { EnterpriseInstance, Network } from '../../../electron/common/ipc-contract.js'
+import { CheckboxField, TextField } from '../../components/text-field.js'
 import type { MessageKey } from '../../i18n/en.js'
 import { useI18n } from '../../i18n/i18n.js'
-import { fieldOf, useReadyConfig } from '../../state/config.js'
-import { useRegionOptions, useNetworkOptions } from './region-options.js'
+import { InstanceSection } from './instance-section.js'
 import { validateInstanceId, validateInstanceName, validateRegionChoice } from './validation.js'
 
 type FormField = 'name' | 'region' | 'network' | 'instanceId' | 'chart'
@@ -44,85 +41,29 @@ function toInstance(draft: Draft): EnterpriseInstance {
 }
 
 export function EnterpriseInstances() {
-  const { config, save } = useReadyConfig()
   const { t } = useI18n()
-  const regionOptions = useRegionOptions()
-  const networkOptions = useNetworkOptions()
-  const formId = useId()
-  const [draft, setDraft] = useState<Draft>(emptyDraft)
-  // Errors show once the user left a field or tried to add; until then typing is not interrupted.
-  const [touched, setTouched] = useState<ReadonlySet<FormField>>(new Set())
-  const [serverError, setServerError] = useState<{ readonly error: SerializedError; readonly field: FormField | undefined }>()
-  const [removeError, setRemoveError] = useState<SerializedError>()
-  const [busy, setBusy] = useState(false)
-
-  const local = checkDraft(draft, config.instances)
-  function errorFor(field: FormField): string | undefined {
-    const key = touched.has(field) ? local[field] : undefined
-    if (key !== undefined) return t(key)
-    return serverError?.field === field ? serverError.error.message : undefined
-  }
-  function update(patch: Partial<Draft>) {
-    setDraft((d) => ({ ...d, ...patch }))
-    setServerError(undefined)
-  }
-  function touch(field: FormField) {
-    setTouched((s) => new Set(s).add(field))
-  }
-
-  async function add(event: FormEvent) {
-    event.preventDefault()
-    setTouched(new Set(formFields))
-    if (Object.keys(local).length > 0) return
-    // Valid: while it is saved (and shown in the list at once), the draft is not checked against that list.
-    setTouched(new Set())
-    const index = config.instances.length
-    const next: Config = { ...config, instances: [...config.instances, toInstance(draft)] }
-    setBusy(true)
-    const result = await save(next)
-    setBusy(false)
-    if (result.ok) {
-      setDraft(emptyDraft)
-      setTouched(new Set())
-      setServerError(undefined)
-    } else {
-      setServerError({ error: result.error, field: fieldOf(result.error, `instances[${index}].`, formFields) })
-    }
-  }
-
-  async function remove(index: number) {
-    const result = await save({ ...config, instances: config.instances.filter((_, i) => i !== index) })
-    setRemoveError(result.ok ? undefined : result.error)
-  }
-
-  const invalidCount = Object.keys(local).filter((f) => touched.has(f as FormField)).length
   return (
-    <section aria-labelledby={`${formId}-heading`} className="card">
-      <h2 id={`${formId}-heading`}>{t('enterprise.heading')}</h2>
-      {config.instances.length === 0 ? (
-        <p className="muted">{t('enterprise.none')}</p>
-      ) : (
-        <ul className="instance-list">
-          {config.instances.map((instance, index) => (
-            <li key={`${instance.region}/${instance.name}`}>
-              <span className="instance-name">{instance.name}</span> <code>{instance.region}</code>{' '}
-              <span className="badge">{t(instance.network === 'vpc' ? 'common.vpc' : 'common.internet')}</span>
-              {instance.instanceId === undefined ? null : <code> {instance.instanceId}</code>}
-              {instance.chart === true ? <span className="badge">{t('enterprise.chartTag')}</span> : null}{' '}
-              <button
-                type="button"
-                className="button-quiet"
-                aria-label={t('enterprise.remove', { name: instance.name })}
-                onClick={() => void remove(index)}
-              >
-                ✕
-              </button>
-            </li>
-          ))}
-        </ul>
+    <InstanceSection<Draft, FormField, EnterpriseInstance>
+      listKey="instances"
+      items={(config) => config.instances}
+      heading={t('enterprise.heading')}
+      none={t('enterprise.none')}
+      addLabel={t('enterprise.add')}
+      emptyDraft={emptyDraft}
+      formFields={formFields}
+      check={checkDraft}
+      toItem={toInstance}
+      itemKey={(instance) => `${instance.region}/${instance.name}`}
+      renderItem={(instance) => (
+        <>
+          <span className="instance-name">{instance.name}</span> <code>{instance.region}</code>{' '}
+          <span className="badge">{t(instance.network === 'vpc' ? 'common.vpc' : 'common.internet')}</span>
+          {instance.instanceId === undefined ? null : <code> {instance.instanceId}</code>}
+          {instance.chart === true ? <span className="badge">{t('enterprise.chartTag')}</span> : null}
+        </>
       )}
-      {removeError === undefined ? null : <ErrorNotice error={removeError} onDismiss={() => setRemoveError(undefined)} />}
-      <form className="inline-form" noValidate onSubmit={(event) => void add(event)}>
+      removeLabel={(instance) => t('enterprise.remove', { name: instance.name })}
+      leadingFields={({ formId, draft, update, touch, errorFor }) => (
         <TextField
           id={`${formId}-name`}
           label={t('enterprise.name')}
@@ -132,47 +73,21 @@ export function EnterpriseInstances() {
           onChange={(name) => update({ name })}
           onBlur={() => touch('name')}
         />
-        <SelectField
-          id={`${formId}-region`}
-          label={t('common.region')}
-          value={draft.region}
-          placeholder={t('common.chooseRegion')}
-          options={regionOptions}
-          error={errorFor('region')}
-          onChange={(region) => {
-            update({ region })
-            touch('region')
-          }}
-        />
-        <SelectField
-          id={`${formId}-network`}
-          label={t('common.network')}
-          value={draft.network}
-          options={networkOptions}
-          error={errorFor('network')}
-          onChange={(network) => update({ network })}
-        />
-        <TextField
-          id={`${formId}-instance-id`}
-          label={t('enterprise.instanceId')}
-          value={draft.instanceId}
-          placeholder="cri-…"
-          error={errorFor('instanceId')}
-          onChange={(instanceId) => update({ instanceId: instanceId.trim() })}
-          onBlur={() => touch('instanceId')}
-        />
-        <CheckboxField
-          id={`${formId}-chart`}
-          label={t('enterprise.chart')}
-          checked={draft.chart}
-          onChange={(chart) => update({ chart })}
-        />
-        <button type="submit" disabled={busy}>
-          {t('enterprise.add')}
-        </button>
-        {invalidCount > 0 ? <p className="field-error">{t('validate.fixErrors')}</p> : null}
-        {serverError !== undefined && serverError.field === undefined ? <ErrorNotice error={serverError.error} showField /> : null}
-      </form>
-    </section>
+      )}
+      trailingFields={({ formId, draft, update, touch, errorFor }) => (
+        <>
+          <TextField
+            id={`${formId}-instance-id`}
+            label={t('enterprise.instanceId')}
+            value={draft.instanceId}
+            placeholder="cri-…"
+            error={errorFor('instanceId')}
+            onChange={(instanceId) => update({ instanceId: instanceId.trim() })}
+            onBlur={() => touch('instanceId')}
+          />
+          <CheckboxField id={`${formId}-chart`} label={t('enterprise.chart')} checked={draft.chart} onChange={(chart) => update({ chart })} />
+        </>
+      )}
+    />
   )
 }
