@@ -1,7 +1,9 @@
+import { BridgeError } from '../../core/errors.js'
 import { readHostsState, revertHostsBlock } from '../../core/hosts/hosts-manager.js'
 import { findLease, revertLease } from '../../core/lease/system-changes.js'
 import { isProcessPrivileged } from '../../core/privileged/direct-elevator.js'
 import { createSudoPromptElevator } from '../../core/privileged/sudo-prompt-elevator.js'
+import { liveSessionLock, removeStaleSessionLock } from '../../core/session/session-lock.js'
 import { booleanFlag, type ParsedArgs } from '../args.js'
 import { print, type CliContext } from '../context.js'
 import type { Command } from '../run.js'
@@ -14,13 +16,10 @@ import { cliWriter, confirm, hostsTarget } from './hosts-support.js'
  */
 async function revertLeaseIfAny(args: ParsedArgs, context: CliContext): Promise<number | undefined> {
   const { io, platform } = context
-  const finding = await findLease(context.dataDir, { platform })
+  // Only a session takes a lease, and it holds the session lock while it runs: the caller found no live lock, so the
+  // owner is gone (its pid may belong to another process by now, after a reboot most likely).
+  const finding = await findLease(context.dataDir, { platform, isProcessAlive: () => false })
   if (finding === undefined) return undefined
-  if (finding.ownerAlive && !finding.ours) {
-    io.stderr.write(`A running acr-bridge session (PID ${finding.lease.pid}) holds these changes; stop that session instead:\n`)
-    for (const line of finding.changes) io.stderr.write(`  ${line}\n`)
-    return 1
-  }
   if (context.isTty && !booleanFlag(args, 'yes')) {
     print(io, 'An acr-bridge session did not end cleanly and left these changes:')
     for (const line of finding.changes) print(io, `  ${line}`)
@@ -52,14 +51,22 @@ export const revertCommand: Command = {
   async run(args, context) {
     const { io, platform } = context
     const target = hostsTarget(args, context)
+    // A running session's changes are its own: it undoes them when it stops. Its lock (pid and start time) says so.
+    const holder = await liveSessionLock(context.dataDir)
+    if (holder !== undefined) {
+      throw new BridgeError('ALREADY_RUNNING', `A running acr-bridge session (pid ${holder.pid}) holds these changes, so revert changed nothing.`, {
+        hint: `Stop that session instead (Ctrl-C in its terminal, kill ${holder.pid}, or Disconnect in the app): it undoes its changes itself.`,
+        details: { pid: holder.pid },
+      })
+    }
     const leaseOutcome = await revertLeaseIfAny(args, context)
-    if (leaseOutcome !== undefined) return leaseOutcome
+    if (leaseOutcome !== undefined) return leaseOutcome === 0 ? withStaleLockRemoved(context, 0) : leaseOutcome
 
     if (context.isTty && !booleanFlag(args, 'yes')) {
       const state = await readHostsState(target.path, { dataDir: context.dataDir })
       if (!state.hasBlock && state.takenOver.length === 0 && !state.pendingRepair) {
         print(io, `${target.path} holds no acr-bridge block; nothing to do.`)
-        return 0
+        return withStaleLockRemoved(context, 0)
       }
       if (!(await confirm(io, `Remove ${state.entries.length} acr-bridge names from ${target.path}? [y/N] `))) {
         print(io, 'Nothing changed.')
@@ -80,10 +87,16 @@ export const revertCommand: Command = {
     }
     if (!result.changed) {
       print(io, `${result.hostsPath} holds no acr-bridge block; nothing to do.`)
-      return 0
+      return withStaleLockRemoved(context, 0)
     }
     print(io, `Removed ${result.removed.length} acr-bridge names from ${result.hostsPath}${result.write?.elevated === true ? ' (elevated)' : ''}.`)
     for (const line of result.restored) print(io, `  restored line ${line.line}: ${line.text}`)
-    return 0
+    return withStaleLockRemoved(context, 0)
   },
+}
+
+/** The session lock a dead process left (crash, kill -9, reboot) goes too once its changes are undone. */
+async function withStaleLockRemoved(context: CliContext, code: number): Promise<number> {
+  if (await removeStaleSessionLock(context.dataDir)) print(context.io, 'Removed the session lock the earlier session left.')
+  return code
 }
