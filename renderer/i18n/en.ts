@@ -118,6 +118,7 @@ export const en = {
   'tunnel.overridesNote': 'Automatic decides per system, privilege and container engine; a change applies at the next connect.',
   'tunnel.inUse': 'In use now',
   'tunnel.inUse.none': 'Not connected: the choice is made when you connect.',
+  'tunnel.inUse.unreported': 'The running session does not report where it listens; the Status tab shows its checks.',
   'tunnel.inUse.mechanism': 'Mechanism',
   'tunnel.inUse.mechanism.direct': 'Bound directly',
   'tunnel.inUse.mechanism.nft-redirect': 'Redirected by the nft table ip acr_bridge',

@@ -118,6 +118,7 @@ export const zhCN: Messages = {
   'tunnel.overridesNote': '“自动”会按系统、权限和容器引擎决定；修改在下次连接时生效。',
   'tunnel.inUse': '当前使用',
   'tunnel.inUse.none': '未连接：连接时才会决定。',
+  'tunnel.inUse.unreported': '当前会话未报告监听详情；请在“状态”页查看检查结果。',
   'tunnel.inUse.mechanism': '方式',
   'tunnel.inUse.mechanism.direct': '直接绑定',
   'tunnel.inUse.mechanism.nft-redirect': '由 nft 表 ip acr_bridge 重定向',

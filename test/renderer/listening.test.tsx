@@ -123,6 +123,9 @@ describe('tunnel: listening', () => {
     expect(inUse.textContent).toContain('Port 443 needs root here.')
     bridge.pushState(sampleState('off'))
     await waitFor(() => expect(inUse.textContent).toContain('Not connected: the choice is made when you connect.'))
+    // A running session whose state does not carry it: said so, not "not connected".
+    bridge.pushState(sampleState('healthy'))
+    await waitFor(() => expect(inUse.textContent).toContain('The running session does not report where it listens'))
   })
 
   it('shows the strategy in Chinese too', async () => {

@@ -13,14 +13,14 @@ function ports(tls: number, http: number | null | undefined): string {
 }
 
 /** The strategy in use: mechanism, the address names point at, where the tunnel is bound, the alias, and why. */
-export function ListeningInUse({ listening }: { readonly listening: ListeningState | undefined }) {
+export function ListeningInUse({ listening, connected }: { readonly listening: ListeningState | undefined; readonly connected: boolean }) {
   const { t } = useI18n()
   const id = useId()
   return (
     <section className="listening-in-use" aria-labelledby={`${id}-title`}>
       <h3 id={`${id}-title`}>{t('tunnel.inUse')}</h3>
       {listening === undefined ? (
-        <p className="muted">{t('tunnel.inUse.none')}</p>
+        <p className="muted">{t(connected ? 'tunnel.inUse.unreported' : 'tunnel.inUse.none')}</p>
       ) : (
         <>
           <dl className="facts">

@@ -245,7 +245,7 @@ export function TunnelPanel() {
           </>
         )}
         <p className="muted">{t('tunnel.overridesNote')}</p>
-        <ListeningInUse listening={session.state?.listening} />
+        <ListeningInUse listening={session.state?.listening} connected={session.state !== undefined && session.state.kind !== 'off'} />
       </section>
 
       <ConnectAtStartCard />
