@@ -1,0 +1,94 @@
+// The test's "polkit" for tests that run product code as an ordinary user with the REAL @vscode/sudo-prompt
+// elevator: in the product process's private mount namespace an overlay puts fake-pkexec.mjs at /usr/bin/pkexec
+// (see nobodyCommand); it hands its arguments to this root process on a Unix socket, which authorizes every request
+// of the exact shape sudo-prompt makes (a script under the test's work folder) and runs it as root inside the
+// test's network namespace. Same scheme as up-unprivileged.test.ts (docs/platforms.md).
+
+import { promises as fs } from 'node:fs'
+import { createServer, type Server } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Namespace } from './netns.js'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+export interface Authorization {
+  readonly uid: number
+  readonly command: string
+  readonly script: string
+}
+
+export interface Polkit {
+  /** Every authorized request, in order. */
+  readonly authorizations: Authorization[]
+  /** Where requests run (root inside this namespace); undefined refuses them. */
+  active: Namespace | undefined
+  /** `[file, args]` running `args` as nobody (uid 65534) in a private mount namespace whose pkexec is the stand-in. */
+  nobodyCommand(args: readonly string[]): [string, string[]]
+  close(): Promise<void>
+}
+
+/** Starts the polkit on `<work>/polkit.sock` and writes the pkexec wrapper to `<work>/fake-bin`. `work` must be 0755. */
+export async function startPolkit(work: string, options: { readonly path: string }): Promise<Polkit> {
+  const socketPath = join(work, 'polkit.sock')
+  const fakeBin = join(work, 'fake-bin')
+  const polkit: Polkit = {
+    authorizations: [],
+    active: undefined,
+    nobodyCommand: (args) => [
+      'unshare',
+      [
+        '--mount', '--propagation', 'private', '--', 'sh', '-c',
+        'mount -t overlay overlay -o lowerdir="$1":/usr/bin /usr/bin && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"',
+        'sh', fakeBin, ...args,
+      ],
+    ],
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
+  // Half-open: the client ends its request and waits for the answer on the same connection.
+  const server: Server = createServer({ allowHalfOpen: true }, (socket) => {
+    let request = ''
+    socket.setEncoding('utf8')
+    socket.on('error', () => {})
+    socket.on('data', (chunk: string) => (request += chunk))
+    socket.on('end', () => {
+      void (async () => {
+        const reply = (code: number, stdout: string, stderr: string): void => void socket.end(JSON.stringify({ code, stdout, stderr }))
+        try {
+          const { args, uid } = JSON.parse(request) as { args: string[]; uid: number }
+          const command = args[3] ?? ''
+          const script = /^echo SUDOPROMPT; \/bin\/sh '([^']+)'$/.exec(command)?.[1]
+          if (args.length !== 4 || args[0] !== '--disable-internal-agent' || args[1] !== '/bin/bash' || args[2] !== '-c' || script === undefined || !script.startsWith(`${work}/`)) {
+            reply(127, '', `test polkit: refusing ${JSON.stringify(args)}\n`)
+            return
+          }
+          const namespace = polkit.active
+          if (namespace === undefined) {
+            reply(127, '', 'test polkit: no namespace\n')
+            return
+          }
+          polkit.authorizations.push({ uid, command, script: await fs.readFile(script, 'utf8') })
+          // HOME elsewhere: bash reads ~/.bashrc when its stdin is a socket, and root's is not this test's business.
+          const result = await namespace.exec('/bin/bash', ['-c', command], { env: { PATH: options.path, HOME: '/nonexistent' } })
+          reply(result.code ?? 1, result.stdout, result.stderr)
+        } catch (error) {
+          reply(127, '', `test polkit: ${(error as Error).message}\n`)
+        }
+      })()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(socketPath, () => resolve())
+  })
+  try {
+    await fs.chmod(socketPath, 0o666)
+    // The overlay's upper layer: a folder holding only `pkexec` (a fixed two-line wrapper of test paths).
+    await fs.mkdir(fakeBin, { mode: 0o755 })
+    await fs.writeFile(join(fakeBin, 'pkexec'), `#!/bin/sh\nexec '${process.execPath}' '${join(here, 'fake-pkexec.mjs')}' '${socketPath}' "$@"\n`, { mode: 0o755 })
+  } catch (error) {
+    await polkit.close()
+    throw error
+  }
+  return polkit
+}
