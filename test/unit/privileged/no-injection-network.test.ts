@@ -129,7 +129,8 @@ describe('no config or file value reaches the apply or revert script', () => {
             isPrivileged: false,
             unprivilegedPortStart: 1024,
             ports: { tls: config.listen.port, http: config.listen.httpPort },
-            ...(overrideAddress ? { overrides: { address: config.listen.address, alias: true } } : {}),
+            // alias: true only where it can work: an IPv6 address with it is refused (INVALID_CONFIG, listen.alias).
+            ...(overrideAddress ? { overrides: { address: config.listen.address, ...(canonicalIpv4(config.listen.address) === undefined ? {} : { alias: true }) } } : {}),
           })
           const dir = join(root, `case-${counter++}`)
           await fs.mkdir(dir)
