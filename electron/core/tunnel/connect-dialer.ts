@@ -1,7 +1,8 @@
 // Mode `connect`: one `CONNECT name:port` through an HTTP proxy on the ECS (goproxy, squid, tinyproxy) per
 // client connection, optionally with Basic auth and optionally over TLS to the proxy. The TCP (and TLS) connection
 // to the proxy comes from a small warm pool (upstream-pool.ts); the CONNECT request goes out on it once the name is
-// known. A pooled connection the proxy dropped just before the request is replaced by one fresh dial.
+// known (the tunnel's client dials only: DialOptions.pooled). A pooled connection the proxy dropped just before the
+// request is replaced by one fresh dial.
 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -160,7 +161,7 @@ export function createConnectDialer(options: ConnectDialerOptions): Dialer {
       const started = Date.now()
       const signal = dialOptions.signal
       const dial = { timeoutMs, ...(signal === undefined ? {} : { signal }) }
-      if (pool === undefined) return request(await connect(dial), target, signal, timeoutMs, started)
+      if (pool === undefined || dialOptions.pooled !== true) return request(await connect(dial), target, signal, timeoutMs, started)
       const { socket, pooled } = await pool.acquire(dial)
       try {
         return await request(socket, target, signal, timeoutMs, started)

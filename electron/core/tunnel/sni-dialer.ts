@@ -1,7 +1,7 @@
 // Mode `sni`: one raw TCP connection to the ECS's SNI router per client connection. The tunnel replays the
 // client's ClientHello on it, so the router sees exactly what the client sent. Connections come from a small warm
 // pool per ECS port (upstream-pool.ts), so a client whose ClientHello names an allowed name does not wait for
-// the TCP handshake with the ECS.
+// the TCP handshake with the ECS. Only the tunnel's client dials (DialOptions.pooled) use the pool.
 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -75,7 +75,7 @@ export function createSniDialer(options: SniDialerOptions): Dialer {
         })
       }
       const dial = { timeoutMs: dialOptions.timeoutMs ?? defaultTimeoutMs, ...(dialOptions.signal === undefined ? {} : { signal: dialOptions.signal }) }
-      const pool = poolFor(port, field)
+      const pool = dialOptions.pooled === true ? poolFor(port, field) : undefined
       if (pool === undefined) return connect(port, field, dial)
       const { socket, pooled } = await pool.acquire(dial)
       if (pooled) resumeOnFirstDataListener(socket)

@@ -208,7 +208,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     conn.socket.once('close', onEarlyClose)
     let upstream: Duplex
     try {
-      upstream = await dialer.dial(target, { signal: abort.signal, timeoutMs: dialTimeoutMs })
+      upstream = await dialer.dial(target, { signal: abort.signal, timeoutMs: dialTimeoutMs, pooled: true })
     } catch (error) {
       conn.socket.off('close', onEarlyClose)
       done(error instanceof Error ? error : new Error(String(error)))

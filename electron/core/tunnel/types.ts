@@ -10,6 +10,12 @@ export interface UpstreamTarget {
 export interface DialOptions {
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
+  /**
+   * A client connection of the tunnel (its name already allowed): it may take a connection the dialer made ahead,
+   * and it keeps the dialer's warm pool going. Probes and discovery leave it out: they always dial fresh, so they
+   * measure a real dial and never keep upstream connections open on their own.
+   */
+  readonly pooled?: boolean
 }
 
 /** Counters of a dialer's warm pool of upstream connections (upstream-pool.ts), summed over its pools. */

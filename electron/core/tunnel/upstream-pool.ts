@@ -4,8 +4,9 @@
 // proxy; the CONNECT request goes out on the pooled connection once the name is known).
 //
 // Rules:
-// - Cold until the first dial: creating a pool contacts nobody. Only a dial warms it, and the tunnel dials only for
-//   names it allows, so a refused name never causes upstream contact.
+// - Cold until the first dial: creating a pool contacts nobody. Only a client connection of the tunnel warms it
+//   (DialOptions.pooled; probes and discovery dial fresh), and the tunnel dials only for names it allows, so a
+//   refused name never causes upstream contact.
 // - A dial takes the oldest idle connection (a hit) or, when none is idle, dials fresh exactly as without a pool
 //   (a miss); either way the pool is topped up to `size` in the background.
 // - An idle connection is watched: one that got data, 'end', 'error' or 'close' is dropped at once and never handed

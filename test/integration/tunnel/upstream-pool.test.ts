@@ -83,7 +83,7 @@ describe('warm upstream pool', () => {
     it('refused names make no upstream connection at all, and do not warm the pool', async () => {
       const local = new Cleanup()
       try {
-        const { tlsHop, httpHop, tunnel } = await sniWorld(local)
+        const { tlsHop, httpHop, dialer, tunnel } = await sniWorld(local)
         for (let i = 0; i < 3; i++) {
           const refused = await tlsExchange({ port: tunnel.addresses.port, servername: other, ca: certs.caPem, payload: 'ECHO\nx' })
           expect(refused.fingerprint256).toBeUndefined()
@@ -97,6 +97,13 @@ describe('warm upstream pool', () => {
         expect(tlsHop.accepted()).toBe(0)
         expect(httpHop.accepted()).toBe(0)
         expect(tunnel.stats().refused['name-not-allowed']).toBe(4)
+        expect(poolOf(tunnel)).toEqual({ hits: 0, misses: 0, idle: 0, dialed: 0, failures: 0 })
+
+        // A dial that is not a tunnel client's (a probe, discovery) is one fresh connection and warms nothing.
+        const probe = await dialer.dial({ name: registry, port: 443 })
+        probe.destroy()
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(tlsHop.accepted()).toBe(1)
         expect(poolOf(tunnel)).toEqual({ hits: 0, misses: 0, idle: 0, dialed: 0, failures: 0 })
       } finally {
         await local.run()
