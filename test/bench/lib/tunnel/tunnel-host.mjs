@@ -1,6 +1,7 @@
 // Runs one tunnel (the BUILT core: <dist>/electron/core/tunnel) in its own process, so its RSS is its own.
 //
-// argv[2]: JSON {dist, mode: 'sni'|'connect'|'ssh', name, upstream: {...}}
+// argv[2]: JSON {dist, mode: 'sni'|'connect'|'ssh', name, upstream: {...}, pool?: false}
+//   pool: false turns the sni/connect dialers' warm upstream pool off (side comparisons); default: as the product
 //   sni:     upstream {host, port, httpPort}
 //   connect: upstream {host, port}
 //   ssh:     upstream {host, port, username, privateKeyPath, knownHostsPath}
@@ -19,10 +20,10 @@ const up = options.upstream
 let dialer
 if (options.mode === 'sni') {
   const { createSniDialer } = await load('sni-dialer.js')
-  dialer = createSniDialer({ host: up.host, port: up.port, httpPort: up.httpPort })
+  dialer = createSniDialer({ host: up.host, port: up.port, httpPort: up.httpPort, ...(options.pool === false ? { pool: false } : {}) })
 } else if (options.mode === 'connect') {
   const { createConnectDialer } = await load('connect-dialer.js')
-  dialer = createConnectDialer({ host: up.host, port: up.port })
+  dialer = createConnectDialer({ host: up.host, port: up.port, ...(options.pool === false ? { pool: false } : {}) })
 } else if (options.mode === 'ssh') {
   const { createSshDialer } = await load('ssh-dialer.js')
   dialer = createSshDialer({

@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// Side benchmark of the warm upstream pool (issue 3, PERF-NOTES.md trap 6): connection latency (connect + TLS
+// handshake + 1 KiB echo, sequential connections) direct, and through the tunnel with and without its pool, in
+// mode sni (with the socat ECS hop and without an ECS hop) and mode connect (tinyproxy), interleaved rounds,
+// p50/p99 and the tunnel process's CPU per connection from /proc. Not a part of `npm run bench` (which measures
+// the product as shipped, pool on): this is the before/after of the pool in one run.
+//
+// Usage (root; after `npm run build:electron`, or with ACRB_POOL_BENCH_DIST=<a build root holding electron/core>):
+//   node test/bench/pool-latency.mjs [connections per path, default 2000] [rounds, default 5]
+// Everything runs in a network namespace this script creates (own loopback, fixed ports, nothing leaves it).
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawn } from 'node:child_process'
+import { interleave } from './lib/interleave.mjs'
+import { createNetns } from './lib/netns.mjs'
+import { readCpuSeconds, runChecked, startChild, stopAll } from './lib/proc.mjs'
+import { fmt, median, percentile } from './lib/stats.mjs'
+import { latencySeries, waitForPort } from './lib/tunnel/client.mjs'
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+const name = 'localhost'
+const port = { tls: 443, raw: 80, ecsTls: 7443, ecsRaw: 7080, tinyproxy: 3128 }
+
+async function outside() {
+  const count = Number(process.argv[2] ?? 2000)
+  const rounds = Number(process.argv[3] ?? 5)
+  const dist = process.env.ACRB_POOL_BENCH_DIST ?? join(repoRoot, 'dist')
+  if (!existsSync(join(dist, 'electron', 'core', 'tunnel', 'upstream-pool.js'))) {
+    throw new Error(`${join(dist, 'electron', 'core', 'tunnel')} has no upstream-pool.js: run npm run build:electron first`)
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'acrb-pool-bench-'))
+  const ns = await createNetns('acrb-poolb')
+  try {
+    await new Promise((resolve, reject) => {
+      const child = spawn(ns.exec[0], [...ns.exec.slice(1), process.execPath, fileURLToPath(import.meta.url), '--inside', JSON.stringify({ dist, dir, count, rounds })], {
+        stdio: 'inherit',
+      })
+      child.on('error', reject)
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the measuring process exited ${code}`))))
+    })
+  } finally {
+    await ns.dispose()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function inside({ dist, dir, count, rounds }) {
+  const keyPath = join(dir, 'origin.key')
+  const certPath = join(dir, 'origin.crt')
+  await runChecked('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyPath, '-out', certPath,
+  ])
+  const ca = await readFile(certPath)
+  await startChild({
+    name: 'origin',
+    command: process.execPath,
+    args: [join(here, 'lib', 'tunnel', 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
+    ready: 'json',
+  })
+  for (const [listen, target] of [[port.ecsTls, port.tls], [port.ecsRaw, port.raw]]) {
+    await startChild({
+      name: `socat :${listen}`,
+      command: 'socat',
+      args: ['-b', '262144', `TCP-LISTEN:${listen},bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024`, `TCP:127.0.0.1:${target},nodelay`],
+    })
+    await waitForPort(listen)
+  }
+  const { writeFile } = await import('node:fs/promises')
+  const tinyConf = join(dir, 'tinyproxy.conf')
+  await writeFile(tinyConf, [`Port ${port.tinyproxy}`, 'Listen 127.0.0.1', 'Timeout 600', 'MaxClients 4096', 'Allow 127.0.0.1', 'ConnectPort 443', 'ConnectPort 80', 'LogLevel Error', ''].join('\n'))
+  await startChild({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', tinyConf] })
+  await waitForPort(port.tinyproxy)
+
+  const upstreams = {
+    sni: ['sni', { host: '127.0.0.1', port: port.ecsTls, httpPort: port.ecsRaw }],
+    'sni, no ECS hop': ['sni', { host: '127.0.0.1', port: port.tls, httpPort: port.raw }],
+    connect: ['connect', { host: '127.0.0.1', port: port.tinyproxy }],
+  }
+  const paths = [{ name: 'direct', port: port.tls }]
+  for (const [label, [mode, upstream]] of Object.entries(upstreams)) {
+    for (const pool of [true, false]) {
+      const child = await startChild({
+        name: `tunnel ${label}${pool ? '' : ' (no pool)'}`,
+        command: process.execPath,
+        args: [join(here, 'lib', 'tunnel', 'tunnel-host.mjs'), JSON.stringify({ dist, mode, name, upstream, ...(pool ? {} : { pool: false }) })],
+        ready: 'json',
+      })
+      paths.push({ name: `${label}${pool ? ', pool' : ', no pool'}`, port: child.ready.port, cpu: child.pid })
+    }
+  }
+
+  for (const p of paths) await latencySeries({ port: p.port, name, ca, count: 50 }) // warm-up
+  const perRound = Math.ceil(count / rounds)
+  process.stderr.write(`[pool-bench] ${perRound * rounds} sequential connections per path in ${rounds} interleaved rounds\n`)
+  const cpu = new Map(paths.map((p) => [p.name, { seconds: 0, connections: 0 }]))
+  const samples = await interleave(
+    paths,
+    rounds,
+    async (p) => {
+      const before = p.cpu === undefined ? 0 : readCpuSeconds(p.cpu)
+      const series = await latencySeries({ port: p.port, name, ca, count: perRound })
+      if (p.cpu !== undefined) {
+        const account = cpu.get(p.name)
+        account.seconds += readCpuSeconds(p.cpu) - before
+        account.connections += series.length
+      }
+      return series
+    },
+    (round) => process.stderr.write(`[pool-bench]   round ${round + 1}/${rounds}\n`),
+  )
+  const direct = percentile(samples.get('direct').flat(), 50)
+  const rows = ['| path | p50 / p99 ms | added p50 ms | round medians ms | tunnel CPU ms/conn |', '|---|---:|---:|---|---:|']
+  for (const p of paths) {
+    const all = samples.get(p.name).flat()
+    const p50 = percentile(all, 50)
+    const account = cpu.get(p.name)
+    rows.push(
+      `| ${p.name} | ${fmt(p50, 2)} / ${fmt(percentile(all, 99), 2)} | ${p.name === 'direct' ? '' : `+${fmt(p50 - direct, 2)}`} | ` +
+        `${samples.get(p.name).map((s) => fmt(median(s), 2)).join(' ')} | ${account.connections > 0 ? fmt((account.seconds * 1000) / account.connections, 2) : ''} |`,
+    )
+  }
+  process.stdout.write(`${rows.join('\n')}\n`)
+}
+
+if (process.argv[2] === '--inside') {
+  try {
+    await inside(JSON.parse(process.argv[3]))
+  } finally {
+    await stopAll()
+  }
+} else {
+  await outside()
+}
