@@ -104,6 +104,17 @@ const defaultBackoff: Required<SshBackoffOptions> = { initialMs: 500, maxMs: 30_
 const noDelayExecTimeoutMs = 5_000
 const closeGraceMs = 2_000
 const streamHighWaterMark = forwardHighWaterMark
+/** The receive window ssh2 announces when it opens a channel (its MAX_WINDOW), and refills to at half. */
+const ssh2OpenWindow = 2 * 1024 * 1024
+/**
+ * Our receive window per channel once data flows in bulk (PERF-NOTES.md trap 5): ssh2's 2 MiB caps a download at
+ * 2 MiB per round trip (~20 MiB/s at 100 ms), and its refill at every 1 MiB costs a WINDOW_ADJUST packet (a socket
+ * write) per MiB. With 8 MiB, refilled when half is left, the refill comes every 4 MiB. What sshd may send beyond
+ * what the client has taken is bounded by this window (the refill waits while the channel is paused).
+ */
+const receiveWindow = 8 * 1024 * 1024
+/** Outgoing writes larger than this become several SSH packets (ssh2 splits at the server's packet size). */
+const multiPacketBytes = 32 * 1024
 /** ssh2's default host key algorithm order (ssh-dss left out); known key types for the host are moved first. */
 const hostKeyAlgorithms = [
   'ssh-ed25519',
@@ -197,6 +208,8 @@ interface Live {
   since: number
   readonly channels: Set<ChannelEntry>
   lost: boolean
+  /** The transport socket is corked until the next tick (batchWrites). */
+  corked: boolean
 }
 
 interface Waiter {
@@ -510,7 +523,7 @@ class SshDialerImpl implements SshDialer {
   }
 
   private track(live: Live, channel: ClientChannel): ForwardedStream {
-    const stream = new ForwardedStream(channel)
+    const stream = new ForwardedStream(channel, windowControl(live.client, channel), () => batchWrites(live))
     const entry: ChannelEntry = { stream, closed: false }
     live.channels.add(entry)
     this.openChannelCount++
@@ -612,7 +625,7 @@ class SshDialerImpl implements SshDialer {
     const { host, port, username, knownHostsPath } = this.options
     return new Promise<Live>((resolve, reject) => {
       const client = new ssh2.Client()
-      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false }
+      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false, corked: false }
       const auth: AuthRecord = { tried: [], serverMethods: undefined, agentProblem: undefined }
       let settled = false
       let isReady = false
@@ -861,17 +874,74 @@ function endConnection(live: Live, clock: SshClock): Promise<void> {
 }
 
 /**
+ * Corks the SSH transport until the next tick, so the packets ssh2 writes meanwhile (one socket write each: a large
+ * chunk from a client becomes a run of 32 KiB packets) leave in one writev.
+ */
+function batchWrites(live: Live): void {
+  if (live.corked) return
+  live.corked = true
+  live.socket.cork()
+  process.nextTick(() => {
+    live.corked = false
+    live.socket.uncork()
+  })
+}
+
+/** What ssh2 keeps of a channel's windows (ssh2 1.x internals; checked before use). */
+interface ChannelWindows {
+  readonly incoming?: { window?: unknown; state?: unknown }
+  readonly outgoing?: { id?: unknown }
+}
+
+/**
+ * Takes the receive window of a freshly opened channel over from ssh2, so a channel can grow beyond ssh2's fixed
+ * 2 MiB (receiveWindow): ssh2's own count is set out of reach (it then never refills, and never drops data for want
+ * of window), and the returned function sends CHANNEL_WINDOW_ADJUST itself. Undefined when this ssh2 does not look
+ * as expected: the channel then keeps ssh2's own window handling.
+ */
+function windowControl(client: ssh2.Client, channel: ClientChannel): ((amount: number) => void) | undefined {
+  const windows = channel as unknown as ChannelWindows
+  const protocol = (client as unknown as { _protocol?: { channelWindowAdjust?: unknown } })._protocol
+  const incoming = windows.incoming
+  const id = windows.outgoing?.id
+  if (
+    protocol === undefined ||
+    typeof protocol.channelWindowAdjust !== 'function' ||
+    incoming === undefined ||
+    incoming.window !== ssh2OpenWindow ||
+    incoming.state !== 'open' ||
+    typeof id !== 'number'
+  ) {
+    return undefined
+  }
+  incoming.window = Number.MAX_SAFE_INTEGER
+  const adjust = protocol.channelWindowAdjust as (this: unknown, id: number, amount: number) => void
+  return (amount) => {
+    if (incoming.state === 'open') adjust.call(protocol, id, amount)
+  }
+}
+
+/**
  * A forwarded channel as a plain Node Duplex (allowHalfOpen): ssh2's Channel never sets `destroyed`, emits 'close'
  * only after its readable side was consumed, and ignores destroy(err). Here end() sends EOF, the server's EOF ends
  * the readable side, destroy() sends CHANNEL_CLOSE and drains what is still in flight, and 'close' comes once.
- * Backpressure both ways: a full readable buffer pauses the channel (so ssh2 stops extending the window).
+ * Backpressure both ways: a full readable buffer pauses the channel and holds the window refill back, so sshd can
+ * send at most the window that is left.
  */
 class ForwardedStream extends Duplex {
   private pendingWrite: ((error?: Error | null) => void) | undefined
   private pendingFinal: ((error?: Error | null) => void) | undefined
   private remoteClosed = false
+  /** What sshd may still send (its view of our receive window), when we keep the window (windowControl). */
+  private window = ssh2OpenWindow
+  /** The window was grown to receiveWindow once. */
+  private grown = false
 
-  constructor(private readonly channel: ClientChannel) {
+  constructor(
+    private readonly channel: ClientChannel,
+    private readonly adjustWindow: ((amount: number) => void) | undefined,
+    private readonly batchWrites: () => void,
+  ) {
     super({ allowHalfOpen: true, highWaterMark: streamHighWaterMark })
     channel.on('data', this.onData)
     channel.on('end', this.onEnd)
@@ -882,7 +952,25 @@ class ForwardedStream extends Duplex {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (!this.push(chunk)) this.channel.pause()
+    this.window -= chunk.length
+    if (!this.push(chunk)) {
+      this.channel.pause()
+      return
+    }
+    this.refillWindow()
+  }
+
+  /**
+   * Tops sshd's window up to receiveWindow once it fell to half of it; the first time when ssh2 would have (half of
+   * its 2 MiB left), so short transfers send no adjust at all. Called only while the reader keeps up.
+   */
+  private refillWindow(): void {
+    if (this.adjustWindow === undefined) return
+    if (this.window > (this.grown ? receiveWindow : ssh2OpenWindow) / 2) return
+    this.grown = true
+    const amount = receiveWindow - this.window
+    this.window = receiveWindow
+    this.adjustWindow(amount)
   }
 
   private readonly onEnd = (): void => {
@@ -911,6 +999,7 @@ class ForwardedStream extends Duplex {
 
   override _read(): void {
     this.channel.resume()
+    this.refillWindow()
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -918,10 +1007,10 @@ class ForwardedStream extends Duplex {
       callback(remoteClosedError())
       return
     }
+    if (chunk.length > multiPacketBytes) this.batchWrites()
     if (this.channel.write(chunk)) callback()
     else this.pendingWrite = callback
   }
-
   override _final(callback: (error?: Error | null) => void): void {
     if (this.remoteClosed || this.channel.writableEnded) {
       callback()
