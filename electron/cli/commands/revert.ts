@@ -3,7 +3,7 @@ import { readHostsState, revertHostsBlock } from '../../core/hosts/hosts-manager
 import { findLease, revertLease } from '../../core/lease/system-changes.js'
 import { isProcessPrivileged } from '../../core/privileged/direct-elevator.js'
 import { createSudoPromptElevator } from '../../core/privileged/sudo-prompt-elevator.js'
-import { liveSessionLock, removeStaleSessionLock } from '../../core/session/session-lock.js'
+import { liveSessionLock, readSessionLock, removeStaleSessionLock } from '../../core/session/session-lock.js'
 import { booleanFlag, type ParsedArgs } from '../args.js'
 import { print, type CliContext } from '../context.js'
 import type { Command } from '../run.js'
@@ -14,12 +14,17 @@ import { cliWriter, confirm, hostsTarget } from './hosts-support.js'
  * block, loopback alias, port redirects) in one privileged step. undefined: there is no lease, fall back to the
  * hosts block alone.
  */
-async function revertLeaseIfAny(args: ParsedArgs, context: CliContext): Promise<number | undefined> {
+async function revertLeaseIfAny(args: ParsedArgs, context: CliContext, staleLock: boolean): Promise<number | undefined> {
   const { io, platform } = context
-  // Only a session takes a lease, and it holds the session lock while it runs: the caller found no live lock, so the
-  // owner is gone (its pid may belong to another process by now, after a reboot most likely).
-  const finding = await findLease(context.dataDir, { platform, isProcessAlive: () => false })
+  // A session holds the session lock while it runs. The caller found a lock whose process is gone: so is the lease's
+  // owner (its pid may belong to another process by now, after a reboot most likely). Without any lock, the pid says.
+  const finding = await findLease(context.dataDir, { platform, ...(staleLock ? { isProcessAlive: () => false } : {}) })
   if (finding === undefined) return undefined
+  if (finding.ownerAlive && !finding.ours) {
+    io.stderr.write(`A running acr-bridge session (PID ${finding.lease.pid}) holds these changes; stop that session instead:\n`)
+    for (const line of finding.changes) io.stderr.write(`  ${line}\n`)
+    return 1
+  }
   if (context.isTty && !booleanFlag(args, 'yes')) {
     print(io, 'An acr-bridge session did not end cleanly and left these changes:')
     for (const line of finding.changes) print(io, `  ${line}`)
@@ -52,14 +57,15 @@ export const revertCommand: Command = {
     const { io, platform } = context
     const target = hostsTarget(args, context)
     // A running session's changes are its own: it undoes them when it stops. Its lock (pid and start time) says so.
-    const holder = await liveSessionLock(context.dataDir)
+    const lock = await readSessionLock(context.dataDir)
+    const holder = lock === undefined ? undefined : await liveSessionLock(context.dataDir)
     if (holder !== undefined) {
       throw new BridgeError('ALREADY_RUNNING', `A running acr-bridge session (pid ${holder.pid}) holds these changes, so revert changed nothing.`, {
         hint: `Stop that session instead (Ctrl-C in its terminal, kill ${holder.pid}, or Disconnect in the app): it undoes its changes itself.`,
         details: { pid: holder.pid },
       })
     }
-    const leaseOutcome = await revertLeaseIfAny(args, context)
+    const leaseOutcome = await revertLeaseIfAny(args, context, lock !== undefined)
     if (leaseOutcome !== undefined) return leaseOutcome === 0 ? withStaleLockRemoved(context, 0) : leaseOutcome
 
     if (context.isTty && !booleanFlag(args, 'yes')) {
