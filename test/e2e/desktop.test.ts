@@ -280,6 +280,49 @@ describe('language, keyboard and screen readers', () => {
   })
 })
 
+describe('Tunnel → Listening: the listen overrides and "Connect when ACR Bridge starts"', () => {
+  test('the overrides are saved to the host\'s config.json through main\'s config:set; nonsense is refused inline; the toggle is saved to settings.json', async () => {
+    const { host, page } = await open({ config: beijingConfig })
+    const configPath = join(host.dataDir, 'config.json')
+    const savedListen = async (): Promise<Config['listen']> => (JSON.parse(await readFile(configPath, 'utf8')) as Config).listen
+    const initial = await savedListen()
+    await page.getByRole('tab', { name: 'Tunnel' }).click()
+    await page.getByRole('heading', { name: 'Listening' }).waitFor()
+    expect(await page.getByRole('region', { name: 'In use now' }).textContent()).toContain('Not connected')
+
+    await page.getByRole('combobox', { name: 'Loopback alias' }).selectOption('never')
+    await page.getByRole('combobox', { name: 'How ports 443 and 80 reach the tunnel' }).selectOption('redirect')
+    await page.getByRole('textbox', { name: 'Fixed high TLS port (optional)' }).fill('14443')
+    await page.getByRole('textbox', { name: 'Fixed high HTTP port (optional)' }).fill('14080')
+    await page.getByRole('button', { name: 'Save tunnel settings' }).click()
+    await until('the overrides are in config.json', async () => (await savedListen()).mechanism === 'redirect')
+    // The test host's own listen ports stay; only the overrides are added.
+    expect(await savedListen()).toEqual({ ...initial, alias: false, mechanism: 'redirect', highPorts: { tls: 14443, http: 14080 } })
+    // The saved file is a valid config for the CLI too.
+    expect(parseConfig(JSON.parse(await readFile(configPath, 'utf8'))).listen.highPorts).toEqual({ tls: 14443, http: 14080 })
+
+    // An IPv6 address with the alias on Always: refused at the field, nothing written.
+    const before = await readFile(configPath)
+    await page.getByRole('textbox', { name: 'Listen address' }).fill('::1')
+    await page.getByRole('combobox', { name: 'Loopback alias' }).selectOption('always')
+    await page.getByRole('button', { name: 'Save tunnel settings' }).click()
+    await page.getByText('Only IPv4 addresses can be added to the loopback interface').waitFor()
+    expect(await page.getByRole('combobox', { name: 'Loopback alias' }).getAttribute('aria-invalid')).toBe('true')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await readFile(configPath)).equals(before)).toBe(true)
+
+    const toggle = page.getByRole('checkbox', { name: 'Connect when ACR Bridge starts' })
+    await expect.poll(() => toggle.isEnabled()).toBe(true)
+    expect(await toggle.isChecked()).toBe(false)
+    await toggle.check()
+    await until('connectAtStart is saved', async () => {
+      const text = await readFile(join(host.dataDir, 'settings.json'), 'utf8').catch(() => '{}')
+      return (JSON.parse(text) as { connectAtStart?: boolean }).connectAtStart === true
+    })
+    expect(browser.pageErrors).toEqual([])
+  })
+})
+
 describe('the page runs under the production CSP', () => {
   test('an injected inline script does not run, and the app still works (it needs nothing the policy forbids)', async () => {
     const { page } = await open()
