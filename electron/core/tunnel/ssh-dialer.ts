@@ -67,6 +67,22 @@ export interface SshDialerOptions {
   readonly clock?: SshClock
   /** [0, 1) source for the backoff jitter (default Math.random). */
   readonly random?: () => number
+  /** One channel opened ahead per recently dialed target (see SshWarmOptions); false: none. Default on. */
+  readonly warm?: SshWarmOptions | false
+}
+
+/**
+ * After a dial, the dialer opens the next channel to the same name:port ahead, so the next client connection to it
+ * skips the channel-open round trip through sshd (and sshd's connect to the target) — the SSH counterpart of a warm
+ * upstream pool (PERF-NOTES.md trap 6). Only targets that were dialed get one (refused names never do), one per
+ * target; a channel not taken within maxIdleMs is closed and replaced, and after coldAfterMs without a dial to the
+ * target none is kept. A failed open is not retried until the next dial; a channel that ended meanwhile is not used.
+ */
+export interface SshWarmOptions {
+  /** A warm channel older than this is closed (and replaced while the target is hot). Default 3000 ms. */
+  readonly maxIdleMs?: number
+  /** No warm channel for a target not dialed for this long. Default 30000 ms. */
+  readonly coldAfterMs?: number
 }
 
 /** The shared connection's state, for the status model. `idle` until the first dial or connect(). */
@@ -86,6 +102,8 @@ export interface SshDialerStats {
   readonly openChannels: number
   /** Connections established after the first one (after a loss or failed attempts). */
   readonly reconnects: number
+  /** Channels opened ahead and waiting for a dial (SshWarmOptions); not counted in openChannels. */
+  readonly warmChannels: number
 }
 
 export interface SshDialer extends Dialer {
@@ -210,6 +228,20 @@ interface Live {
   lost: boolean
   /** The transport socket is corked until the next tick (batchWrites). */
   corked: boolean
+  /** Warm channels by target (`name:port`). */
+  readonly warm: Map<string, WarmSlot>
+}
+
+/** The warm channel of one target. */
+interface WarmSlot {
+  readonly target: UpstreamTarget
+  /** An open channel nobody took yet. */
+  stream: ForwardedStream | undefined
+  opening: boolean
+  /** clock.now() of the last dial to the target. */
+  lastDial: number
+  /** Closes `stream` after maxIdleMs. */
+  timer: unknown
 }
 
 interface Waiter {
@@ -247,6 +279,8 @@ class SshDialerImpl implements SshDialer {
   private closing: Promise<void> | undefined
   private connections = 0
   private openChannelCount = 0
+  private warmCount = 0
+  private readonly warmOptions: Required<SshWarmOptions> | undefined
 
   constructor(private readonly options: SshDialerOptions) {
     this.where = `${options.host}:${options.port}`
@@ -256,6 +290,7 @@ class SshDialerImpl implements SshDialer {
     this.backoff = { ...defaultBackoff, ...options.backoff }
     this.readyTimeoutMs = options.readyTimeoutMs ?? 20_000
     this.dialTimeoutMs = options.dialTimeoutMs ?? 20_000
+    this.warmOptions = options.warm === false ? undefined : { maxIdleMs: 3_000, coldAfterMs: 30_000, ...options.warm }
   }
 
   get state(): SshConnectionState {
@@ -267,7 +302,12 @@ class SshDialerImpl implements SshDialer {
   }
 
   stats(): SshDialerStats {
-    return { connected: this.live !== undefined, openChannels: this.openChannelCount, reconnects: Math.max(0, this.connections - 1) }
+    return {
+      connected: this.live !== undefined,
+      openChannels: this.openChannelCount - this.warmCount,
+      reconnects: Math.max(0, this.connections - 1),
+      warmChannels: this.warmCount,
+    }
   }
 
   async connect(options: DialOptions = {}): Promise<void> {
@@ -295,8 +335,12 @@ class SshDialerImpl implements SshDialer {
     const deadline = this.clock.now() + timeoutMs
     for (;;) {
       const live = await this.waitForConnection(deadline, timeoutMs, options.signal)
+      const warm = this.takeWarm(live, target)
+      if (warm !== undefined) return warm
       try {
-        return await this.openChannel(live, target, deadline, timeoutMs, options.signal)
+        const stream = await this.openChannel(live, target, deadline, timeoutMs, options.signal)
+        this.warmUp(live, target)
+        return stream
       } catch (error) {
         if (!(error instanceof ConnectionLost)) throw error
         if (this.isClosed) throw this.closedError()
@@ -404,6 +448,8 @@ class SshDialerImpl implements SshDialer {
 
   /** Destroys the connection's streams: with `error` when the connection was lost, without one on close(). */
   private dropChannels(live: Live, error: Error | undefined): void {
+    for (const slot of live.warm.values()) this.clearWarm(slot)
+    live.warm.clear()
     for (const entry of live.channels) {
       entry.stream.destroy(error)
       this.release(live, entry)
@@ -522,6 +568,87 @@ class SshDialerImpl implements SshDialer {
     })
   }
 
+  // ---- warm channels (SshWarmOptions) -----------------------------------------------------------------------
+
+  /** The target's warm channel if one is ready and still usable (then a replacement is opened); else undefined. */
+  private takeWarm(live: Live, target: UpstreamTarget): ForwardedStream | undefined {
+    if (this.warmOptions === undefined) return undefined
+    const slot = live.warm.get(`${target.name}:${target.port}`)
+    if (slot === undefined) return undefined
+    slot.lastDial = this.clock.now()
+    const stream = slot.stream
+    if (stream === undefined) return undefined
+    this.clearWarm(slot)
+    if (!stream.usable) {
+      stream.destroy()
+      return undefined
+    }
+    this.openWarm(live, slot)
+    return stream
+  }
+
+  /** After a dial to `target`: make sure a channel to it is ready or on its way. */
+  private warmUp(live: Live, target: UpstreamTarget): void {
+    if (this.warmOptions === undefined) return
+    const key = `${target.name}:${target.port}`
+    let slot = live.warm.get(key)
+    if (slot === undefined) {
+      slot = { target: { name: target.name, port: target.port }, stream: undefined, opening: false, lastDial: 0, timer: undefined }
+      live.warm.set(key, slot)
+    }
+    slot.lastDial = this.clock.now()
+    this.openWarm(live, slot)
+  }
+
+  private openWarm(live: Live, slot: WarmSlot): void {
+    const options = this.warmOptions
+    if (options === undefined || slot.opening || slot.stream !== undefined || live.lost || this.isClosed) return
+    slot.opening = true
+    const { name, port } = slot.target
+    try {
+      live.client.forwardOut('127.0.0.1', 0, name, port, (error, channel) => {
+        slot.opening = false
+        if (error !== undefined && error !== null) {
+          // Not retried until the next dial; that dial reports the failure if it persists.
+          this.logger.debug(`[tunnel] ssh: opening a channel ahead to ${name}:${port} failed (${error.message})`)
+          return
+        }
+        const stream = this.track(live, channel)
+        if (live.lost || this.isClosed || live.warm.get(`${name}:${port}`) !== slot) {
+          stream.destroy()
+          return
+        }
+        slot.stream = stream
+        this.warmCount++
+        slot.timer = this.clock.setTimeout(() => this.expireWarm(live, slot), options.maxIdleMs)
+        ;(slot.timer as { unref?: () => void } | undefined)?.unref?.()
+      })
+    } catch {
+      slot.opening = false // "Not connected": the connection is going away; its loss handling follows
+    }
+  }
+
+  /** A warm channel nobody took in time: close it; open the next one only while the target is hot. */
+  private expireWarm(live: Live, slot: WarmSlot): void {
+    const stream = slot.stream
+    this.clearWarm(slot)
+    stream?.destroy()
+    if (this.clock.now() - slot.lastDial < (this.warmOptions?.coldAfterMs ?? 0)) this.openWarm(live, slot)
+    else live.warm.delete(`${slot.target.name}:${slot.target.port}`)
+  }
+
+  /** Forgets the slot's ready channel (the caller takes or destroys it) and its timer. */
+  private clearWarm(slot: WarmSlot): void {
+    if (slot.stream !== undefined) {
+      slot.stream = undefined
+      this.warmCount--
+    }
+    if (slot.timer !== undefined) {
+      this.clock.clearTimeout(slot.timer)
+      slot.timer = undefined
+    }
+  }
+
   private track(live: Live, channel: ClientChannel): ForwardedStream {
     const stream = new ForwardedStream(channel, windowControl(live.client, channel), () => batchWrites(live))
     const entry: ChannelEntry = { stream, closed: false }
@@ -625,7 +752,7 @@ class SshDialerImpl implements SshDialer {
     const { host, port, username, knownHostsPath } = this.options
     return new Promise<Live>((resolve, reject) => {
       const client = new ssh2.Client()
-      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false, corked: false }
+      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false, corked: false, warm: new Map() }
       const auth: AuthRecord = { tried: [], serverMethods: undefined, agentProblem: undefined }
       let settled = false
       let isReady = false
@@ -932,6 +1059,7 @@ class ForwardedStream extends Duplex {
   private pendingWrite: ((error?: Error | null) => void) | undefined
   private pendingFinal: ((error?: Error | null) => void) | undefined
   private remoteClosed = false
+  private remoteEnded = false
   /** What sshd may still send (its view of our receive window), when we keep the window (windowControl). */
   private window = ssh2OpenWindow
   /** The window was grown to receiveWindow once. */
@@ -973,7 +1101,13 @@ class ForwardedStream extends Duplex {
     this.adjustWindow(amount)
   }
 
+  /** Still good to hand out: not destroyed, and sshd neither ended nor closed the channel. */
+  get usable(): boolean {
+    return !this.destroyed && !this.remoteEnded && !this.remoteClosed
+  }
+
   private readonly onEnd = (): void => {
+    this.remoteEnded = true
     this.push(null)
   }
 

@@ -79,13 +79,13 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
     expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
     expect((error as Error).message).toMatch(/was lost/)
     await waitUntil(() => through.state.kind === 'reconnecting' && through.state.attempt >= 3, 'three failed reconnect attempts')
-    expect(through.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0 })
+    expect(through.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0, warmChannels: 0 })
     const retry = through.state
     expect(retry.kind === 'reconnecting' && retry.error.message).toMatch(/ECONNREFUSED/)
 
     await sshd.restart()
     await waitUntil(() => through.state.kind === 'connected', 'the dialer to reconnect by itself')
-    expect(through.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 1 })
+    expect(through.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 1, warmChannels: 0 })
     await roundTrip(through, 'after')
     const kinds = states.map((state) => state.kind)
     expect(kinds.slice(0, 3)).toEqual(['connecting', 'connected', 'reconnecting'])

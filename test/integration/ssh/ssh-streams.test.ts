@@ -47,7 +47,8 @@ async function optionsFor(server: Sshd) {
   const knownHostsPath = join(dir, `known_hosts_${server.port}`)
   const key = server.hostKeys[0]!
   await writeFile(knownHostsPath, `[127.0.0.1]:${server.port} ${key.keyType} ${key.keyBase64}\n`)
-  return { host: '127.0.0.1', port: server.port, username: me, privateKey: clientKey.privateKey, knownHostsPath, dialTimeoutMs: 15_000 }
+  // No channels opened ahead (ssh-warm.test.ts): these tests count the connections the servers accept.
+  return { host: '127.0.0.1', port: server.port, username: me, privateKey: clientKey.privateKey, knownHostsPath, dialTimeoutMs: 15_000, warm: false as const }
 }
 
 async function serve(start: Promise<TestServer>): Promise<TestServer> {
@@ -163,7 +164,7 @@ describe('ssh dialer: forwarded channels through a real sshd', () => {
     expect(echo.accepted + chatty.accepted).toBe(500)
     expect(closes.length).toBe(500)
     expect(closes.every((n) => n === 1)).toBe(true)
-    expect(dialer.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 0 })
+    expect(dialer.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 0, warmChannels: 0 })
     expect(sshConnections()).toBe(connectionsBefore)
   })
 

@@ -92,7 +92,7 @@ describe('createSshDialer', () => {
   it('starts idle, and fails for good (no retry) on an unreadable known_hosts before connecting', async () => {
     const dialer = createSshDialer({ ...base(), knownHostsPath: dir }) // a folder: EISDIR
     expect(dialer.state).toEqual({ kind: 'idle' })
-    expect(dialer.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0 })
+    expect(dialer.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0, warmChannels: 0 })
     const states: SshConnectionState[] = []
     dialer.onDidChangeState((state) => states.push(state))
     const error = await dialer.dial({ name: 'registry-vpc.cn-beijing.aliyuncs.com', port: 443 }).catch((e: unknown) => e)

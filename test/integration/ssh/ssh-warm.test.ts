@@ -1,0 +1,146 @@
+// Channels opened ahead (SshWarmOptions) through a real sshd: the next dial to a target takes the channel that was
+// opened after the previous one, an untaken channel is closed after maxIdleMs and replaced only while the target is
+// hot, a channel the target closed meanwhile is never handed out, and close() leaves nothing open.
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import type { Duplex } from 'node:stream'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createSshDialer, type SshDialer, type SshWarmOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
+import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import { readAll, startServer, waitUntil, type TestServer } from './servers.js'
+
+const me = userInfo().username
+
+let dir: string
+let sshd: Sshd
+let clientKey: KeyPair
+let knownHostsPath: string
+const dialers: SshDialer[] = []
+const servers: TestServer[] = []
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-warm-'))
+  clientKey = await generateKeyPair(dir, 'id_client')
+  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
+  knownHostsPath = join(dir, 'known_hosts')
+  const key = sshd.hostKeys[0]!
+  await writeFile(knownHostsPath, `[127.0.0.1]:${sshd.port} ${key.keyType} ${key.keyBase64}\n`)
+})
+
+afterEach(async () => {
+  await Promise.allSettled(dialers.splice(0).map((dialer) => dialer.close()))
+  await Promise.allSettled(servers.splice(0).map((server) => server.close()))
+})
+
+afterAll(async () => {
+  await sshd?.dispose()
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+})
+
+function dialer(warm: SshWarmOptions): SshDialer {
+  const created = createSshDialer({
+    host: '127.0.0.1',
+    port: sshd.port,
+    username: me,
+    privateKey: clientKey.privateKey,
+    knownHostsPath,
+    dialTimeoutMs: 15_000,
+    warm,
+  })
+  dialers.push(created)
+  return created
+}
+
+/**
+ * A server that greets every connection with its number (`#1\n`, `#2\n`, …) and then echoes. `closeAtOnce` lists
+ * connection numbers it ends right after accepting them, without a greeting (a target that drops idle connections).
+ */
+async function numberedServer(closeAtOnce: readonly number[] = []): Promise<TestServer> {
+  let count = 0
+  const server = await startServer((socket) => {
+    const n = ++count
+    if (closeAtOnce.includes(n)) {
+      socket.destroy()
+      return
+    }
+    socket.write(`#${n}\n`)
+    socket.pipe(socket)
+  })
+  servers.push(server)
+  return server
+}
+
+/** Half-closes the stream with `text` and returns all it read: the greeting, then the echo. */
+async function exchange(stream: Duplex, text: string): Promise<string> {
+  stream.end(text)
+  return (await readAll(stream)).toString()
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('ssh dialer: channels opened ahead', () => {
+  it('opens the next channel to a dialed target ahead, and the next dial takes exactly that one', async () => {
+    const server = await numberedServer()
+    const through = dialer({ maxIdleMs: 60_000 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'one')).toBe('#1\none')
+    // The channel opened ahead reached the server before anyone asked for it.
+    await waitUntil(() => through.stats().warmChannels === 1 && server.accepted === 2, 'a channel opened ahead')
+    expect(through.stats()).toMatchObject({ openChannels: 0, warmChannels: 1 })
+
+    const second = await through.dial({ name: '127.0.0.1', port: server.port })
+    expect(await exchange(second, 'two')).toBe('#2\ntwo') // connection #2: the one opened ahead, not a new one
+    // Taking it opened the next one ahead.
+    await waitUntil(() => through.stats().warmChannels === 1 && server.accepted === 3, 'the replacement opened ahead')
+    await waitUntil(() => through.stats().openChannels === 0 && server.open === 1, 'only the warm channel left open')
+  })
+
+  it('opens none for a target whose dial failed, and none for other targets', async () => {
+    const server = await numberedServer()
+    const gone = await startServer(() => {})
+    await gone.close() // nothing listens there any more
+    const through = dialer({ maxIdleMs: 60_000 })
+    await expect(through.dial({ name: '127.0.0.1', port: gone.port })).rejects.toMatchObject({ code: 'UPSTREAM_REFUSED' })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'x')).toBe('#1\nx')
+    await waitUntil(() => through.stats().warmChannels === 1, 'a channel opened ahead for the target that worked')
+    await sleep(300)
+    expect(server.accepted).toBe(2)
+    expect(through.stats().warmChannels).toBe(1)
+  })
+
+  it('closes a channel nobody took after maxIdleMs, replaces it while the target is hot, and keeps none once it is cold', async () => {
+    const server = await numberedServer()
+    const through = dialer({ maxIdleMs: 200, coldAfterMs: 900 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'hi')).toBe('#1\nhi')
+    // Replaced at least once (900 ms hot, 200 ms each), then cold: nothing open at the server, nothing warm.
+    await waitUntil(() => server.accepted >= 3, 'an idle warm channel replaced')
+    await waitUntil(() => through.stats().warmChannels === 0 && server.open === 0, 'the target gone cold', 15_000)
+    const settled = server.accepted
+    await sleep(600) // three maxIdleMs: a cold target gets no new channel
+    expect(server.accepted).toBe(settled)
+    expect(through.stats()).toMatchObject({ connected: true, openChannels: 0, warmChannels: 0 })
+    // The next dial opens a fresh channel and warms the target again.
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'again')).toBe(`#${settled + 1}\nagain`)
+    await waitUntil(() => through.stats().warmChannels === 1, 'warm again after a dial')
+  })
+
+  it('never hands out a channel the target closed while it waited', async () => {
+    const server = await numberedServer([2]) // the channel opened ahead (#2) is closed by the target at once
+    const through = dialer({ maxIdleMs: 60_000 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'a')).toBe('#1\na')
+    await waitUntil(() => server.accepted === 2 && server.open === 0, 'the target to close the channel opened ahead')
+    await sleep(500) // sshd passes the target's FIN on as CHANNEL_EOF
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'b')).toBe('#3\nb')
+  })
+
+  it('leaves no channel open at the target after close()', async () => {
+    const server = await numberedServer()
+    const through = dialer({ maxIdleMs: 60_000 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }), 'z')).toBe('#1\nz')
+    await waitUntil(() => through.stats().warmChannels === 1 && server.open === 1, 'a channel opened ahead')
+    await through.close()
+    expect(through.stats()).toMatchObject({ connected: false, openChannels: 0, warmChannels: 0 })
+    await waitUntil(() => server.open === 0, 'the server to see the warm channel closed')
+  })
+})
