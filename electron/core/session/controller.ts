@@ -28,6 +28,7 @@ import { formatHostPort } from '../tunnel/listen.js'
 import type { SshConnectionState } from '../tunnel/ssh-dialer.js'
 import type { Dialer } from '../tunnel/types.js'
 import { createDialerForConfig, isSshDialer } from './create-dialer.js'
+import { listeningState } from '../platform/listening-state.js'
 import { deriveSessionState } from './derive-state.js'
 import { describeRoutes, type NameRoute } from './routes.js'
 import { acquireSessionLock, alreadyRunning, liveSessionLock, osProcessProbe, type ProcessProbe, type SessionLock } from './session-lock.js'
@@ -164,7 +165,9 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       ...(upstream === undefined ? {} : { upstream }),
       ...(tunnelError === undefined ? {} : { error: tunnelError }),
     }
-    return deriveSessionState(previous, { tunnel, checks, entries, traffic, now: now() })
+    const derived = deriveSessionState(previous, { tunnel, checks, entries, traffic, now: now() })
+    // Where the running session listens, as chosen and as bound: the window shows this, not the settings.
+    return session === undefined ? derived : { ...derived, listening: listeningState(session.strategy, session.tunnel.addresses) }
   }
 
   function update(): void {

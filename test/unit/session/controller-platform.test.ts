@@ -114,8 +114,16 @@ describe('the listen strategy in the session', () => {
     expect(controller.routes()[0]?.listen).toEqual(['127.0.0.1:443'])
     expect(controller.state.checks[0]?.reason).toBe('The tunnel listens on 127.0.0.1:443.')
     expect(controller.listening()?.bound).toMatchObject({ port: 38211, httpPort: 40111 })
+    // The state the window shows says the same: redirected, public 443/80, bound on the high ports.
+    expect(controller.state.listening).toMatchObject({
+      mechanism: 'nft-redirect',
+      hostsAddress: '127.0.0.1',
+      publicPorts: { tls: 443, http: 80 },
+      bound: { address: '127.0.0.1', tls: 38211, http: 40111 },
+    })
 
     await controller.disconnect()
+    expect(controller.state.listening).toBeUndefined()
     expect(machine.scripts).toHaveLength(2)
     expect(machine.performed[1]).toEqual(['install-file', 'port-redirect-remove'])
     expect(machine.state.redirects).toEqual([])
