@@ -111,6 +111,15 @@ describe('Apply and Revert through the window, against the real core', () => {
     expect(host.relay.stats().forwarded).toBeGreaterThan(0)
     expect(host.acr.requests.some((r) => r.startsWith(`${names[0]} GET /v2/`))).toBe(true)
 
+    // The Tunnel tab shows where the session listens, as the core reports it (the test host runs as root: bound
+    // directly on its own ports).
+    expect(state.listening?.mechanism).toBe('direct')
+    await page.getByRole('tab', { name: 'Tunnel' }).click()
+    const inUse = page.getByRole('region', { name: 'In use now' })
+    await expect.poll(() => inUse.textContent(), { timeout: 10_000 }).toContain('Bound directly')
+    expect(await inUse.textContent()).toContain(`${state.listening?.bound.address} : ${state.listening?.bound.tls}`)
+    await page.getByRole('tab', { name: 'Hosts' }).click()
+
     // Revert: back to the very same bytes.
     await page.getByRole('button', { name: 'Revert (disconnect)' }).click()
     await expect.poll(() => headerState(page).textContent(), { timeout: 30_000 }).toContain('Off')
