@@ -13,7 +13,6 @@
 
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, promises as fs, readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,6 +21,7 @@ import { readLease } from '../../../electron/core/lease/lease-journal.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
 import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
+import { startPolkit, type Polkit } from './polkit.js'
 import { startInNamespace } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -34,17 +34,8 @@ const cliPath = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 let cli: string
 let work: string
-let fakeBin: string
 let pki: Pki
-let polkit: Server
-let active: Namespace | undefined
-
-interface Authorization {
-  readonly uid: number
-  readonly command: string
-  readonly script: string
-}
-const authorizations: Authorization[] = []
+let polkit: Polkit
 
 function requireTools(): void {
   const missing = ['nft', 'iptables-save', 'ip', 'setpriv', 'unshare', 'mount', 'curl', 'openssl'].filter(
@@ -55,45 +46,6 @@ function requireTools(): void {
   if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error('the up-unprivileged test needs overlayfs (to put the pkexec stand-in on /usr/bin)')
 }
 
-/** The test's polkit: authorizes every request of the exact shape sudo-prompt makes, and runs it as root in `active`. */
-function startPolkit(socketPath: string): Promise<Server> {
-  // Half-open: the client ends its request and waits for the answer on the same connection.
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    let request = ''
-    socket.setEncoding('utf8')
-    socket.on('error', () => {})
-    socket.on('data', (chunk: string) => (request += chunk))
-    socket.on('end', () => {
-      void (async () => {
-        const reply = (code: number, stdout: string, stderr: string): void => void socket.end(JSON.stringify({ code, stdout, stderr }))
-        try {
-          const { args, uid } = JSON.parse(request) as { args: string[]; uid: number }
-          const command = args[3] ?? ''
-          const script = /^echo SUDOPROMPT; \/bin\/sh '([^']+)'$/.exec(command)?.[1]
-          if (args.length !== 4 || args[0] !== '--disable-internal-agent' || args[1] !== '/bin/bash' || args[2] !== '-c' || script === undefined || !script.startsWith(`${work}/`)) {
-            reply(127, '', `test polkit: refusing ${JSON.stringify(args)}\n`)
-            return
-          }
-          if (active === undefined) {
-            reply(127, '', 'test polkit: no namespace\n')
-            return
-          }
-          authorizations.push({ uid, command, script: await fs.readFile(script, 'utf8') })
-          // HOME elsewhere: bash reads ~/.bashrc when its stdin is a socket, and root's is not this test's business.
-          const result = await active.exec('/bin/bash', ['-c', command], { env: { PATH: cliPath, HOME: '/nonexistent' } })
-          reply(result.code ?? 1, result.stdout, result.stderr)
-        } catch (error) {
-          reply(127, '', `test polkit: ${(error as Error).message}\n`)
-        }
-      })()
-    })
-  })
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => resolve(server))
-  })
-}
-
 beforeAll(async () => {
   requireTools()
   sweepStaleNamespaces()
@@ -101,30 +53,17 @@ beforeAll(async () => {
   await fs.chmod(work, 0o755)
   pki = createPki(join(work, 'pki'), [registryName])
   cli = await builtCli()
-  const socketPath = join(work, 'polkit.sock')
-  polkit = await startPolkit(socketPath)
-  await fs.chmod(socketPath, 0o666)
-  // The overlay's upper layer: a folder holding only `pkexec` (a fixed two-line wrapper of test paths).
-  fakeBin = join(work, 'fake-bin')
-  await fs.mkdir(fakeBin, { mode: 0o755 })
-  await fs.writeFile(join(fakeBin, 'pkexec'), `#!/bin/sh\nexec '${process.execPath}' '${join(here, 'fake-pkexec.mjs')}' '${socketPath}' "$@"\n`, { mode: 0o755 })
+  polkit = await startPolkit(work, { path: cliPath })
 }, builtCliTimeoutMs)
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => (polkit === undefined ? resolve() : polkit.close(() => resolve())))
+  if (polkit !== undefined) await polkit.close()
   if (work !== undefined) await fs.rm(work, { recursive: true, force: true })
 })
 
 /** The CLI as nobody inside the namespace, in a private mount namespace whose /usr/bin/pkexec is the stand-in. */
 function nobodyCommand(args: readonly string[]): [string, string[]] {
-  return [
-    'unshare',
-    [
-      '--mount', '--propagation', 'private', '--', 'sh', '-c',
-      'mount -t overlay overlay -o lowerdir="$1":/usr/bin /usr/bin && shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"',
-      'sh', fakeBin, process.execPath, cli, ...args,
-    ],
-  ]
+  return polkit.nobodyCommand([process.execPath, cli, ...args])
 }
 
 interface Up {
@@ -171,7 +110,7 @@ interface Setup {
 async function setup(): Promise<Setup> {
   const namespace = await createNamespace(initialHosts)
   try {
-    active = namespace
+    polkit.active = namespace
     const tls = pki.active(registryName)
     const origin = await startInNamespace<{ tlsPort: number; httpPort: number }>(namespace, process.execPath, [
       join(here, 'origin.mjs'),
@@ -224,7 +163,7 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
     try {
       // Nothing answers on 443 yet: the test can fail.
       expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
-      const start = authorizations.length
+      const start = polkit.authorizations.length
 
       const up = spawnUp(s.namespace, s.configPath, s.env)
       await up.waitFor(/^state: /m)
@@ -238,8 +177,8 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
       expect(tlsPort).toBeGreaterThanOrEqual(1024)
 
       // ONE elevation, asked for by nobody, made the redirect (to the ports bound) and the block.
-      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
-      const script = authorizations[start]!.script
+      expect(polkit.authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
+      const script = polkit.authorizations[start]!.script
       expect(script).toContain(`ip daddr 127.0.0.1 tcp dport 443 redirect to :${tlsPort}`)
       expect(script).toContain(`ip daddr 127.0.0.1 tcp dport 80 redirect to :${httpPort}`)
       expect(script).toContain('# install-file')
@@ -261,12 +200,12 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
       up.child.kill('SIGINT')
       expect(await up.exited, up.stderr()).toEqual({ code: 0, signal: null })
       expect(up.stdout()).toContain('Stopped: ')
-      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody, nobody])
-      expect(authorizations[start + 1]!.script).toContain('nft delete table ip acr_bridge')
+      expect(polkit.authorizations.slice(start).map((a) => a.uid)).toEqual([nobody, nobody])
+      expect(polkit.authorizations[start + 1]!.script).toContain('nft delete table ip acr_bridge')
       await expectAsBefore(s)
       expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
     } finally {
-      active = undefined
+      polkit.active = undefined
       await s.namespace.dispose()
     }
   })
@@ -282,18 +221,18 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
       expect(left.nft).not.toBe(s.before.nft)
       expect(left.hosts.equals(s.before.hosts)).toBe(false)
 
-      const start = authorizations.length
+      const start = polkit.authorizations.length
       const [file, args] = nobodyCommand(['revert', '--hosts-file', '/etc/hosts', '--yes'])
       const revert = await s.namespace.exec(file, args, { env: s.env })
       expect(revert.code, revert.stderr).toBe(0)
       expect(revert.stdout).toContain('Undid 2 change(s) left by an earlier session (elevated):')
       expect(revert.stdout).toContain('  - the nft table ip acr_bridge (127.0.0.1:443 → ')
       expect(revert.stdout).toContain('  - the acr-bridge block in /etc/hosts (2 names)')
-      expect(authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
+      expect(polkit.authorizations.slice(start).map((a) => a.uid)).toEqual([nobody])
       await expectAsBefore(s)
       expect(existsSync(join(s.dataDir, 'lease.json'))).toBe(false)
     } finally {
-      active = undefined
+      polkit.active = undefined
       await s.namespace.dispose()
     }
   })
