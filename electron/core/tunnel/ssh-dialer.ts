@@ -20,7 +20,7 @@ import { BridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { connectWithDedicatedReads, forwardHighWaterMark } from './large-reads.js'
 import { checkHostKey, hostKeyError, knownKeyTypesFor, readKnownHosts, type KnownHostsEntry } from './known-hosts.js'
-import type { Dialer, DialOptions, UpstreamTarget } from './types.js'
+import type { Dialer, DialerPoolStats, DialOptions, UpstreamTarget } from './types.js'
 
 export interface SshBackoffOptions {
   /** First retry delay (default 500 ms). */
@@ -67,16 +67,18 @@ export interface SshDialerOptions {
   readonly clock?: SshClock
   /** [0, 1) source for the backoff jitter (default Math.random). */
   readonly random?: () => number
-  /** One channel opened ahead per recently dialed target (see SshWarmOptions); false: none. Default on. */
+  /** One channel opened ahead per target a tunnel client recently dialed (see SshWarmOptions); false: none. Default on. */
   readonly warm?: SshWarmOptions | false
 }
 
 /**
- * After a dial, the dialer opens the next channel to the same name:port ahead, so the next client connection to it
- * skips the channel-open round trip through sshd (and sshd's connect to the target) — the SSH counterpart of a warm
- * upstream pool (PERF-NOTES.md trap 6). Only targets that were dialed get one (refused names never do), one per
- * target; a channel not taken within maxIdleMs is closed and replaced, and after coldAfterMs without a dial to the
- * target none is kept. A failed open is not retried until the next dial; a channel that ended meanwhile is not used.
+ * After a tunnel client's dial (DialOptions.pooled), the dialer opens the next channel to the same name:port ahead,
+ * so the next client connection to it skips the channel-open round trip through sshd (and sshd's connect to the
+ * target): the SSH counterpart of the warm upstream pool of sni and connect (PERF-NOTES.md trap 6). Only targets a
+ * pooled dial reached get one (refused names never do; probes dial without `pooled` and neither take nor warm one),
+ * one per target. A channel not taken within maxIdleMs is closed and replaced while the target is hot, and after
+ * coldAfterMs without a dial to the target none is kept. A failed open is not retried until the next pooled dial; a
+ * channel the target ended meanwhile is not handed out. coolDown() (the tunnel's close) closes them all.
  */
 export interface SshWarmOptions {
   /** A warm channel older than this is closed (and replaced while the target is hot). Default 3000 ms. */
@@ -116,6 +118,10 @@ export interface SshDialer extends Dialer {
    */
   connect(options?: DialOptions): Promise<void>
   stats(): SshDialerStats
+  /** Closes the warm channels and opens none until the next pooled dial. */
+  coolDown(): void
+  /** Warm channels as a pool: hits, misses (pooled dials that found none), idle, opened ahead, failures. */
+  poolStats(): DialerPoolStats
 }
 
 const defaultBackoff: Required<SshBackoffOptions> = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 30_000 }
@@ -125,12 +131,19 @@ const streamHighWaterMark = forwardHighWaterMark
 /** The receive window ssh2 announces when it opens a channel (its MAX_WINDOW), and refills to at half. */
 const ssh2OpenWindow = 2 * 1024 * 1024
 /**
- * Our receive window per channel once data flows in bulk (PERF-NOTES.md trap 5): ssh2's 2 MiB caps a download at
- * 2 MiB per round trip (~20 MiB/s at 100 ms), and its refill at every 1 MiB costs a WINDOW_ADJUST packet (a socket
- * write) per MiB. With 8 MiB, refilled when half is left, the refill comes every 4 MiB. What sshd may send beyond
- * what the client has taken is bounded by this window (the refill waits while the channel is paused).
+ * Our receive window per channel on a link with a real round trip (PERF-NOTES.md trap 5): ssh2's fixed 2 MiB caps
+ * a download at 2 MiB per round trip (~20 MiB/s at 100 ms). With 8 MiB, refilled when half is left, a channel gets
+ * four times that (side bench, 20 ms round trip: 44 → 159 MiB/s). What sshd may send beyond what the client has
+ * taken is bounded by the window (the refill waits while the channel is paused).
  */
-const receiveWindow = 8 * 1024 * 1024
+const wideWindow = 8 * 1024 * 1024
+/**
+ * A connection whose fastest channel open took at least this long gets wideWindow; faster ones (loopback, a LAN)
+ * keep 2 MiB: there the larger window only made bulk transfers slower (side bench on loopback: 0.76–0.85× OpenSSH
+ * with 8 MiB against 0.88–0.91× with 2 MiB, at the same CPU). A channel open is one round trip to sshd plus sshd's
+ * connect to the target: an upper bound of the round trip, and its minimum over the connection a fair estimate.
+ */
+const wideWindowOpenMs = 4
 /** Outgoing writes larger than this become several SSH packets (ssh2 splits at the server's packet size). */
 const multiPacketBytes = 32 * 1024
 /** ssh2's default host key algorithm order (ssh-dss left out); known key types for the host are moved first. */
@@ -230,6 +243,10 @@ interface Live {
   corked: boolean
   /** Warm channels by target (`name:port`). */
   readonly warm: Map<string, WarmSlot>
+  /** The fastest channel open seen on this connection (ms, clock.now()), Infinity before the first. */
+  fastestOpenMs: number
+  /** Channels get wideWindow (decided anew with every channel open, logged when it changes). */
+  wide: boolean
 }
 
 /** The warm channel of one target. */
@@ -280,6 +297,7 @@ class SshDialerImpl implements SshDialer {
   private connections = 0
   private openChannelCount = 0
   private warmCount = 0
+  private readonly warmCounters = { hits: 0, misses: 0, dialed: 0, failures: 0 }
   private readonly warmOptions: Required<SshWarmOptions> | undefined
 
   constructor(private readonly options: SshDialerOptions) {
@@ -310,6 +328,21 @@ class SshDialerImpl implements SshDialer {
     }
   }
 
+  coolDown(): void {
+    const live = this.live
+    if (live === undefined) return
+    for (const slot of live.warm.values()) {
+      const stream = slot.stream
+      this.clearWarm(slot)
+      stream?.destroy()
+    }
+    live.warm.clear()
+  }
+
+  poolStats(): DialerPoolStats {
+    return { ...this.warmCounters, idle: this.warmCount }
+  }
+
   async connect(options: DialOptions = {}): Promise<void> {
     if (this.isClosed) throw this.closedError()
     if (this.live !== undefined) return
@@ -335,11 +368,14 @@ class SshDialerImpl implements SshDialer {
     const deadline = this.clock.now() + timeoutMs
     for (;;) {
       const live = await this.waitForConnection(deadline, timeoutMs, options.signal)
-      const warm = this.takeWarm(live, target)
-      if (warm !== undefined) return warm
+      const pooled = options.pooled === true && this.warmOptions !== undefined
+      if (pooled) {
+        const warm = this.takeWarm(live, target)
+        if (warm !== undefined) return warm
+      }
       try {
         const stream = await this.openChannel(live, target, deadline, timeoutMs, options.signal)
-        this.warmUp(live, target)
+        if (pooled) this.warmUp(live, target)
         return stream
       } catch (error) {
         if (!(error instanceof ConnectionLost)) throw error
@@ -547,12 +583,13 @@ class SshDialerImpl implements SshDialer {
         return
       }
       try {
+        const sentAt = this.clock.now()
         live.client.forwardOut('127.0.0.1', 0, target.name, target.port, (error, channel) => {
           if (error !== undefined && error !== null) {
             settle(live.lost ? new ConnectionLost() : openFailure(error as SshError, target))
             return
           }
-          const stream = this.track(live, channel)
+          const stream = this.track(live, channel, sentAt)
           if (settled || live.lost) {
             stream.destroy() // abandoned (timeout or abort) while sshd was opening it
             return
@@ -572,17 +609,21 @@ class SshDialerImpl implements SshDialer {
 
   /** The target's warm channel if one is ready and still usable (then a replacement is opened); else undefined. */
   private takeWarm(live: Live, target: UpstreamTarget): ForwardedStream | undefined {
-    if (this.warmOptions === undefined) return undefined
     const slot = live.warm.get(`${target.name}:${target.port}`)
-    if (slot === undefined) return undefined
+    const stream = slot?.stream
+    if (slot === undefined || stream === undefined) {
+      this.warmCounters.misses++
+      return undefined
+    }
     slot.lastDial = this.clock.now()
-    const stream = slot.stream
-    if (stream === undefined) return undefined
     this.clearWarm(slot)
     if (!stream.usable) {
+      this.warmCounters.failures++
+      this.warmCounters.misses++
       stream.destroy()
       return undefined
     }
+    this.warmCounters.hits++
     this.openWarm(live, slot)
     return stream
   }
@@ -606,20 +647,23 @@ class SshDialerImpl implements SshDialer {
     slot.opening = true
     const { name, port } = slot.target
     try {
+      const sentAt = this.clock.now()
       live.client.forwardOut('127.0.0.1', 0, name, port, (error, channel) => {
         slot.opening = false
         if (error !== undefined && error !== null) {
+          this.warmCounters.failures++
           // Not retried until the next dial; that dial reports the failure if it persists.
           this.logger.debug(`[tunnel] ssh: opening a channel ahead to ${name}:${port} failed (${error.message})`)
           return
         }
-        const stream = this.track(live, channel)
+        const stream = this.track(live, channel, sentAt)
         if (live.lost || this.isClosed || live.warm.get(`${name}:${port}`) !== slot) {
           stream.destroy()
           return
         }
         slot.stream = stream
         this.warmCount++
+        this.warmCounters.dialed++
         slot.timer = this.clock.setTimeout(() => this.expireWarm(live, slot), options.maxIdleMs)
         ;(slot.timer as { unref?: () => void } | undefined)?.unref?.()
       })
@@ -649,8 +693,15 @@ class SshDialerImpl implements SshDialer {
     }
   }
 
-  private track(live: Live, channel: ClientChannel): ForwardedStream {
-    const stream = new ForwardedStream(channel, windowControl(live.client, channel), () => batchWrites(live))
+  /** `sentAt`: clock.now() when the channel open was sent. */
+  private track(live: Live, channel: ClientChannel, sentAt: number): ForwardedStream {
+    live.fastestOpenMs = Math.min(live.fastestOpenMs, this.clock.now() - sentAt)
+    const wide = live.fastestOpenMs >= wideWindowOpenMs
+    if (wide !== live.wide) {
+      live.wide = wide
+      this.logger.debug(`[tunnel] ssh: channel window ${wide ? wideWindow / 1048576 : ssh2OpenWindow / 1048576} MiB (fastest channel open ${live.fastestOpenMs} ms)`)
+    }
+    const stream = new ForwardedStream(channel, wide ? windowControl(live.client, channel) : undefined, () => batchWrites(live))
     const entry: ChannelEntry = { stream, closed: false }
     live.channels.add(entry)
     this.openChannelCount++
@@ -752,7 +803,7 @@ class SshDialerImpl implements SshDialer {
     const { host, port, username, knownHostsPath } = this.options
     return new Promise<Live>((resolve, reject) => {
       const client = new ssh2.Client()
-      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false, corked: false, warm: new Map() }
+      const live: Live = { client, socket, since: 0, channels: new Set(), lost: false, corked: false, warm: new Map(), fastestOpenMs: Number.POSITIVE_INFINITY, wide: false }
       const auth: AuthRecord = { tried: [], serverMethods: undefined, agentProblem: undefined }
       let settled = false
       let isReady = false
@@ -1022,7 +1073,7 @@ interface ChannelWindows {
 
 /**
  * Takes the receive window of a freshly opened channel over from ssh2, so a channel can grow beyond ssh2's fixed
- * 2 MiB (receiveWindow): ssh2's own count is set out of reach (it then never refills, and never drops data for want
+ * 2 MiB (wideWindow): ssh2's own count is set out of reach (it then never refills, and never drops data for want
  * of window), and the returned function sends CHANNEL_WINDOW_ADJUST itself. Undefined when this ssh2 does not look
  * as expected: the channel then keeps ssh2's own window handling.
  */
@@ -1062,7 +1113,7 @@ class ForwardedStream extends Duplex {
   private remoteEnded = false
   /** What sshd may still send (its view of our receive window), when we keep the window (windowControl). */
   private window = ssh2OpenWindow
-  /** The window was grown to receiveWindow once. */
+  /** The window was grown to wideWindow once. */
   private grown = false
 
   constructor(
@@ -1089,15 +1140,15 @@ class ForwardedStream extends Duplex {
   }
 
   /**
-   * Tops sshd's window up to receiveWindow once it fell to half of it; the first time when ssh2 would have (half of
+   * Tops sshd's window up to wideWindow once it fell to half of it; the first time when ssh2 would have (half of
    * its 2 MiB left), so short transfers send no adjust at all. Called only while the reader keeps up.
    */
   private refillWindow(): void {
     if (this.adjustWindow === undefined) return
-    if (this.window > (this.grown ? receiveWindow : ssh2OpenWindow) / 2) return
+    if (this.window > (this.grown ? wideWindow : ssh2OpenWindow) / 2) return
     this.grown = true
-    const amount = receiveWindow - this.window
-    this.window = receiveWindow
+    const amount = wideWindow - this.window
+    this.window = wideWindow
     this.adjustWindow(amount)
   }
 

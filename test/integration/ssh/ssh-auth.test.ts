@@ -82,7 +82,7 @@ describe('ssh dialer: login methods against a real sshd', () => {
   it('logs in with a private key, runs exec("true") once, and forwards bytes', async () => {
     const through = dialer({ privateKey: plainKey.privateKey })
     await roundTrip(through)
-    expect(through.stats()).toMatchObject({ connected: true, openChannels: 0, reconnects: 0 })
+    expect(through.stats()).toEqual({ connected: true, openChannels: 0, reconnects: 0, warmChannels: 0 })
     await sshd.waitForLog(new RegExp(`Accepted publickey for ${me} from 127\\.0\\.0\\.1 port \\d+ ssh2: ED25519 ${escape(plainKey.fingerprint)}`))
     // PERF-NOTES trap 1: the non-pty session that makes sshd set TCP_NODELAY.
     await sshd.waitForLog(new RegExp(`Starting session: command for ${me} from 127\\.0\\.0\\.1`))

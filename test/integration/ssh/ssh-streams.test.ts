@@ -47,8 +47,7 @@ async function optionsFor(server: Sshd) {
   const knownHostsPath = join(dir, `known_hosts_${server.port}`)
   const key = server.hostKeys[0]!
   await writeFile(knownHostsPath, `[127.0.0.1]:${server.port} ${key.keyType} ${key.keyBase64}\n`)
-  // No channels opened ahead (ssh-warm.test.ts): these tests count the connections the servers accept.
-  return { host: '127.0.0.1', port: server.port, username: me, privateKey: clientKey.privateKey, knownHostsPath, dialTimeoutMs: 15_000, warm: false as const }
+  return { host: '127.0.0.1', port: server.port, username: me, privateKey: clientKey.privateKey, knownHostsPath, dialTimeoutMs: 15_000 }
 }
 
 async function serve(start: Promise<TestServer>): Promise<TestServer> {
