@@ -4,9 +4,9 @@
 //   - sequential connections (connect + TLS handshake + 1 KiB echo): p50/p99 and the forwarder's CPU per connection
 //   - TLS downloads: MiB/s (median) and the forwarder's CPU per GiB
 // CPU is user + system time of the forwarding process from /proc: on a shared machine trust it more than wall clock.
-// With rttMs > 0 a delaying relay (rttMs / 2 each way, in this script's process) sits between the laptop side and
-// sshd, as a real link to the ECS would: the channel-open round trip and the channel window show there, not on
-// loopback.
+// With rttMs > 0 a delaying relay (lib/delay-relay.mjs: rttMs / 2 each way, in this script's process) sits between
+// the laptop side and sshd, as a real link to the ECS would: the channel-open round trip and the channel window show
+// there, not on loopback.
 //
 // Usage (root): node test/bench/ssh-side.mjs '{"builds":{"after":"dist","before":"/path/to/other/build"},
 //   "connections":2000,"mib":256,"rounds":5,"rttMs":0}'
@@ -17,10 +17,10 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startDelayRelay } from './lib/delay-relay.mjs'
 import { createNetns } from './lib/netns.mjs'
 import { readCpuSeconds, runChecked, startChild, stopAll } from './lib/proc.mjs'
 import { fmt, median, percentile } from './lib/stats.mjs'
@@ -61,22 +61,6 @@ async function outside() {
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
-}
-
-/** Forwards TCP from `listenPort` to `targetPort`, each chunk, EOF and close held back `oneWayMs`. */
-function startDelayRelay(listenPort, targetPort, oneWayMs) {
-  const pass = (from, to) => {
-    from.on('data', (chunk) => setTimeout(() => to.write(chunk), oneWayMs))
-    from.on('end', () => setTimeout(() => to.end(), oneWayMs))
-    from.on('error', () => to.destroy())
-    from.on('close', () => setTimeout(() => to.destroy(), oneWayMs))
-  }
-  const server = createServer({ noDelay: true, allowHalfOpen: true }, (a) => {
-    const b = connect({ host: '127.0.0.1', port: targetPort, noDelay: true, allowHalfOpen: true })
-    pass(a, b)
-    pass(b, a)
-  })
-  return new Promise((resolve) => server.listen(listenPort, '127.0.0.1', () => resolve(server)))
 }
 
 async function inside() {
