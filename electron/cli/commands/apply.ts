@@ -4,7 +4,7 @@ import { applyHostsBlock, previewHostsBlock } from '../../core/hosts/hosts-manag
 import { booleanFlag, requiredFlag } from '../args.js'
 import { print } from '../context.js'
 import type { Command } from '../run.js'
-import { cliWriter, confirm, describeConflict, hostsTarget } from './hosts-support.js'
+import { cliWriter, confirm, describeConflict, hostsTarget, warnAboutStaleLease } from './hosts-support.js'
 
 export const applyCommand: Command = {
   name: 'apply',
@@ -17,6 +17,7 @@ export const applyCommand: Command = {
     const entries = hostEntriesForConfig(config)
     const target = hostsTarget(args, context)
     const takeOver = config.hosts.takeOver
+    await warnAboutStaleLease(context)
 
     if (context.isTty && !booleanFlag(args, 'yes')) {
       const preview = await previewHostsBlock({ hostsPath: target.path, entries, takeOver, platform })

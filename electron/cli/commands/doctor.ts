@@ -7,6 +7,7 @@ import { nameRole, runDoctor, type DoctorReport, type PullProbe } from '../../co
 import { booleanFlag, requiredFlag, stringFlag } from '../args.js'
 import { print, printJson, type CliContext } from '../context.js'
 import type { Command } from '../run.js'
+import { warnAboutStaleLease } from './hosts-support.js'
 
 /** With a repository here (and credentials as discover finds them), doctor also checks where blob downloads go. */
 export const doctorRepositoryVariable = 'ACR_BRIDGE_DOCTOR_REPO'
@@ -21,6 +22,8 @@ export const doctorCommand: Command = {
     const configPath = requiredFlag(args, 'config', 'doctor')
     const config = resolveSecrets(await loadConfig(configPath), io.env)
     const hostsPath = stringFlag(args, 'hosts-file') ?? defaultHostsPath(platform, io.env)
+    // Alias, redirect or block left by a crashed session explain odd results: say so first (stderr, --json too).
+    await warnAboutStaleLease(context)
     const pull = await pullProbe(context, config)
     const report = await runDoctor({ config, hostsPath, platform, env: io.env, homeDir, logger, ...(pull === undefined ? {} : { pull }) })
     if (booleanFlag(args, 'json')) {
