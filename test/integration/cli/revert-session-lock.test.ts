@@ -3,7 +3,6 @@
 // is removed together with what its session left, also when the pid now belongs to another process (the lock
 // records the start time). Real processes stand in for the session: a sleeping node child (live), one that exited.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,46 +11,23 @@ import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
 import { applySystemChanges } from '../../../electron/core/lease/system-changes.js'
 import { readProcessStart, sessionLockFileName } from '../../../electron/core/session/session-lock.js'
 import { builtCli, builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
+import { exitedStandIn, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 
 const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
 const names = ['registry-vpc.cn-beijing.aliyuncs.com', 'dockerauth-vpc.cn-beijing.aliyuncs.com']
 
 let root: string
-const children: ChildProcess[] = []
 
 beforeAll(async () => {
   root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-revert-lock-'))
   await builtCli()
 }, builtCliTimeoutMs)
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
+afterEach(stopStandIns)
 
 afterAll(async () => {
   if (root !== undefined) await fs.rm(root, { recursive: true, force: true })
 })
-
-/** A process that stays alive until the test ends (the "running session"). */
-async function liveProcess(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' })
-  children.push(child)
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', () => resolve())
-    child.once('error', reject)
-  })
-  if (child.pid === undefined) throw new Error('the stand-in session process has no pid')
-  return child.pid
-}
-
-/** The pid of a process that has exited (the "crashed session"). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
-  const pid = child.pid
-  await new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  if (pid === undefined) throw new Error('the stand-in process had no pid')
-  return pid
-}
 
 let counter = 0
 
@@ -89,7 +65,7 @@ async function leftBySession(pid: number, processStart: string | undefined) {
 
 describe('acr-bridge revert and the session lock', () => {
   it("a live session's lock: revert refuses (exit 1, names the pid) and changes nothing", async () => {
-    const pid = await liveProcess()
+    const pid = await liveStandIn()
     const start = await readProcessStart(pid)
     expect(start, 'this test needs /proc/<pid>/stat').toBeDefined()
     const box = await leftBySession(pid, start)
@@ -105,7 +81,7 @@ describe('acr-bridge revert and the session lock', () => {
   })
 
   it("a dead session's lock goes together with its lease: hosts file as before, no lease, no lock, nothing else left", async () => {
-    const pid = await deadPid()
+    const pid = await exitedStandIn()
     const box = await leftBySession(pid, '12345')
     const run = await box.revert()
     expect(run.code, run.stderr).toBe(0)
@@ -117,7 +93,7 @@ describe('acr-bridge revert and the session lock', () => {
   })
 
   it('a lock whose pid now belongs to another process (another start time, as after a reboot) counts as dead', async () => {
-    const pid = await liveProcess()
+    const pid = await liveStandIn()
     const box = await leftBySession(pid, '1')
     const run = await box.revert()
     expect(run.code, run.stderr).toBe(0)
@@ -127,7 +103,7 @@ describe('acr-bridge revert and the session lock', () => {
   })
 
   it('a dead lock with nothing else left: removed, exit 0', async () => {
-    const pid = await deadPid()
+    const pid = await exitedStandIn()
     const box = await leftBySession(pid, undefined)
     await fs.rm(join(box.dataDir, 'lease.json'))
     await fs.writeFile(box.hostsPath, original)

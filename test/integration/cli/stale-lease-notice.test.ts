@@ -4,7 +4,6 @@
 // doctor runs in a private mount namespace whose /etc/hosts and /etc/resolv.conf are the test's (cli-process.ts
 // privateResolverCommand): its name lookups stay on this machine.
 
-import { spawn, type ChildProcess } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { applySystemChanges } from '../../../electron/core/lease/system-changes.js'
 import { builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
+import { exitedStandIn, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 import { buildCli, loopbackResolvConf, privateResolverCommand, runCliOnce } from '../cli-up/cli-process.js'
 
 const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
@@ -20,39 +20,17 @@ const warning = 'warning: an earlier acr-bridge session did not end cleanly and 
 
 let root: string
 let counter = 0
-const children: ChildProcess[] = []
 
 beforeAll(async () => {
   root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-stale-notice-'))
   await buildCli()
 }, builtCliTimeoutMs)
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
+afterEach(stopStandIns)
 
 afterAll(async () => {
   if (root !== undefined) await fs.rm(root, { recursive: true, force: true })
 })
-
-async function exitedPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
-  const pid = child.pid
-  await new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  if (pid === undefined) throw new Error('the stand-in process had no pid')
-  return pid
-}
-
-async function livePid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' })
-  children.push(child)
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', () => resolve())
-    child.once('error', reject)
-  })
-  if (child.pid === undefined) throw new Error('the stand-in session process has no pid')
-  return child.pid
-}
 
 /** A port on 127.0.0.1 where nothing listens (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -98,7 +76,7 @@ async function workspace(owner?: number) {
 
 describe('a lease left by a session that did not end cleanly', () => {
   it('apply says what was left and how to undo it, then does its job (exit 0)', async () => {
-    const box = await workspace(await exitedPid())
+    const box = await workspace(await exitedStandIn())
     const run = await runBuiltCli(['apply', '--config', box.configPath, '--hosts-file', box.hostsPath, '--yes'], { env: box.env })
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toContain(warning)
@@ -108,7 +86,7 @@ describe('a lease left by a session that did not end cleanly', () => {
   })
 
   it('doctor --json says so on stderr and keeps stdout one JSON document', async () => {
-    const box = await workspace(await exitedPid())
+    const box = await workspace(await exitedStandIn())
     const resolvPath = join(box.dir, 'resolv.conf')
     await fs.writeFile(resolvPath, loopbackResolvConf)
     const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...box.env }
@@ -123,7 +101,7 @@ describe('a lease left by a session that did not end cleanly', () => {
   })
 
   it('no lease, or the lease of a running session: not a word about it', async () => {
-    for (const owner of [undefined, await livePid()]) {
+    for (const owner of [undefined, await liveStandIn()]) {
       const box = await workspace(owner)
       const run = await runBuiltCli(['apply', '--config', box.configPath, '--hosts-file', box.hostsPath, '--yes'], { env: box.env })
       expect(run.code, run.stderr).toBe(0)

@@ -4,7 +4,8 @@
 // of the exact shape sudo-prompt makes (a script under the test's work folder) and runs it as root inside the
 // test's network namespace. Same scheme as up-unprivileged.test.ts (docs/platforms.md).
 
-import { promises as fs } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { promises as fs, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -91,4 +92,14 @@ export async function startPolkit(work: string, options: { readonly path: string
     throw error
   }
   return polkit
+}
+
+/** Fails (never skips) when this machine cannot run a test of product code as nobody behind the stand-in pkexec. */
+export function requireUnprivilegedTestTools(test: string): void {
+  const missing = ['nft', 'iptables-save', 'ip', 'setpriv', 'unshare', 'mount', 'curl', 'openssl'].filter(
+    (tool) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool]).status !== 0,
+  )
+  if (missing.length > 0) throw new Error(`the ${test} test needs ${missing.join(', ')} (nftables, iptables, iproute2, util-linux, curl, openssl)`)
+  if (process.getuid?.() !== 0) throw new Error(`the ${test} test creates network namespaces and mounts, and needs root`)
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error(`the ${test} test needs overlayfs (to put the pkexec stand-in on /usr/bin)`)
 }

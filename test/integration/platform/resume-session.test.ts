@@ -11,8 +11,8 @@
 // next run's config dropped a name (and no reboot happened, so alias and rules were still there); a live run 1
 // makes run 2 refuse with ALREADY_RUNNING and change nothing.
 
-import { spawnSync, type ChildProcess } from 'node:child_process'
-import { promises as fs, readFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,7 +22,7 @@ import { defaultAliasAddress } from '../../../electron/core/platform/addresses.j
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
 import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
-import { startPolkit, type Polkit } from './polkit.js'
+import { requireUnprivilegedTestTools, startPolkit, type Polkit } from './polkit.js'
 import { startInNamespace } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -37,17 +37,9 @@ let work: string
 let pki: Pki
 let polkit: Polkit
 
-function requireTools(): void {
-  const missing = ['nft', 'iptables-save', 'ip', 'setpriv', 'unshare', 'mount', 'curl', 'openssl'].filter(
-    (tool) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool]).status !== 0,
-  )
-  if (missing.length > 0) throw new Error(`the resume-session test needs ${missing.join(', ')} (nftables, iptables, iproute2, util-linux, curl, openssl)`)
-  if (process.getuid?.() !== 0) throw new Error('the resume-session test creates network namespaces and mounts, and needs root')
-  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error('the resume-session test needs overlayfs (to put the pkexec stand-in on /usr/bin)')
-}
 
 beforeAll(async () => {
-  requireTools()
+  requireUnprivilegedTestTools('resume-session')
   sweepStaleNamespaces()
   work = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-resume-'))
   await fs.chmod(work, 0o755)

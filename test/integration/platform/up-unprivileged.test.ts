@@ -11,7 +11,7 @@
 // that authorizes every request and runs exactly the command sudo-prompt built, as root inside the namespace
 // (docs/platforms.md, "How the unprivileged path is tested").
 
-import { spawnSync, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, promises as fs, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -21,7 +21,7 @@ import { readLease } from '../../../electron/core/lease/lease-journal.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
 import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
-import { startPolkit, type Polkit } from './polkit.js'
+import { requireUnprivilegedTestTools, startPolkit, type Polkit } from './polkit.js'
 import { startInNamespace } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -37,17 +37,9 @@ let work: string
 let pki: Pki
 let polkit: Polkit
 
-function requireTools(): void {
-  const missing = ['nft', 'iptables-save', 'ip', 'setpriv', 'unshare', 'mount', 'curl', 'openssl'].filter(
-    (tool) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', tool]).status !== 0,
-  )
-  if (missing.length > 0) throw new Error(`the up-unprivileged test needs ${missing.join(', ')} (nftables, iptables, iproute2, util-linux, curl, openssl)`)
-  if (process.getuid?.() !== 0) throw new Error('the up-unprivileged test creates network namespaces and mounts, and needs root')
-  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error('the up-unprivileged test needs overlayfs (to put the pkexec stand-in on /usr/bin)')
-}
 
 beforeAll(async () => {
-  requireTools()
+  requireUnprivilegedTestTools('up-unprivileged')
   sweepStaleNamespaces()
   work = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-up-unprivileged-'))
   await fs.chmod(work, 0o755)
