@@ -301,34 +301,21 @@ export function chooseListenStrategy(input: ListenStrategyInput): ListenStrategy
   }
   const redirects: RedirectRequest[] = [{ address: hostsAddress, port: ports.tls, listener: 'tls' }]
   if (ports.http !== null) redirects.push({ address: hostsAddress, port: ports.http, listener: 'http' })
-  if (platform === 'linux') {
-    reasons.push(
-      `Ports below ${input.unprivilegedPortStart ?? 1024} need root: the tunnel runs unprivileged on high ports of 127.0.0.1 and the nft table ` +
-        `ip acr_bridge redirects ${hostsAddress}:${ports.tls}${ports.http === null ? '' : `/${ports.http}`} to them (only that address, only this session).`,
-    )
-    return {
-      mechanism: 'nft-redirect',
-      hostsAddress,
-      // nft `redirect` in the output hook sends locally made connections to 127.0.0.1.
-      bindAddress: loopback,
-      bindPorts: { tls: highPorts.tls, http: ports.http === null ? null : highPorts.http },
-      publicPorts: { ...ports },
-      alias,
-      redirects,
-      followsNetwork: false,
-      reasons,
-      warnings,
-    }
-  }
+  const redirected = `${hostsAddress}:${ports.tls}${ports.http === null ? '' : `/${ports.http}`}`
+  const linux = platform === 'linux'
   reasons.push(
-    `macOS lets ordinary users bind ports below 1024 only on the wildcard address: the tunnel runs unprivileged on high ports of ${hostsAddress} ` +
-      `and the pf anchor com.apple/acr-bridge redirects ${hostsAddress}:${ports.tls}${ports.http === null ? '' : `/${ports.http}`} to them.`,
+    linux
+      ? `Ports below ${input.unprivilegedPortStart ?? 1024} need root: the tunnel runs unprivileged on high ports of 127.0.0.1 and the nft table ` +
+          `ip acr_bridge redirects ${redirected} to them (only that address, only this session).`
+      : `macOS lets ordinary users bind ports below 1024 only on the wildcard address: the tunnel runs unprivileged on high ports of ${hostsAddress} ` +
+          `and the pf anchor com.apple/acr-bridge redirects ${redirected} to them.`,
   )
   return {
-    mechanism: 'pf-rdr',
+    mechanism: linux ? 'nft-redirect' : 'pf-rdr',
     hostsAddress,
-    // pf rdr keeps the address and changes only the port.
-    bindAddress: hostsAddress,
+    // nft `redirect` in the output hook sends locally made connections to 127.0.0.1; pf rdr keeps the address and
+    // changes only the port.
+    bindAddress: linux ? loopback : hostsAddress,
     bindPorts: { tls: highPorts.tls, http: ports.http === null ? null : highPorts.http },
     publicPorts: { ...ports },
     alias,
