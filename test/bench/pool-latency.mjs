@@ -19,7 +19,7 @@
 //   (rttMs also from ACRB_POOL_BENCH_RTT_MS when not given on the command line)
 // Everything runs in a network namespace this script creates (own loopback, fixed ports, nothing leaves it).
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -28,9 +28,10 @@ import { spawn } from 'node:child_process'
 import { startDelayRelay } from './lib/delay-relay.mjs'
 import { interleave } from './lib/interleave.mjs'
 import { createNetns } from './lib/netns.mjs'
-import { readCpuSeconds, runChecked, startChild, stopAll } from './lib/proc.mjs'
+import { readCpuSeconds, startChild, stopAll } from './lib/proc.mjs'
 import { fmt, median, percentile } from './lib/stats.mjs'
-import { latencySeries, waitForPort } from './lib/tunnel/client.mjs'
+import { latencySeries } from './lib/tunnel/client.mjs'
+import { makeCertificate, startOrigin, startSocat, startTinyproxy } from './lib/tunnel/peers.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
@@ -68,32 +69,11 @@ async function outside() {
 }
 
 async function inside({ dist, dir, count, rounds, rttMs }) {
-  const keyPath = join(dir, 'origin.key')
-  const certPath = join(dir, 'origin.crt')
-  await runChecked('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyPath, '-out', certPath,
-  ])
-  const ca = await readFile(certPath)
-  await startChild({
-    name: 'origin',
-    command: process.execPath,
-    args: [join(here, 'lib', 'tunnel', 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
-    ready: 'json',
-  })
-  for (const [listen, target] of [[port.ecsTls, port.tls], [port.ecsRaw, port.raw]]) {
-    await startChild({
-      name: `socat :${listen}`,
-      command: 'socat',
-      args: ['-b', '262144', `TCP-LISTEN:${listen},bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024`, `TCP:127.0.0.1:${target},nodelay`],
-    })
-    await waitForPort(listen)
-  }
-  const { writeFile } = await import('node:fs/promises')
-  const tinyConf = join(dir, 'tinyproxy.conf')
-  await writeFile(tinyConf, [`Port ${port.tinyproxy}`, 'Listen 127.0.0.1', 'Timeout 600', 'MaxClients 4096', 'Allow 127.0.0.1', 'ConnectPort 443', 'ConnectPort 80', 'LogLevel Error', ''].join('\n'))
-  await startChild({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', tinyConf] })
-  await waitForPort(port.tinyproxy)
+  const { keyPath, certPath, ca } = await makeCertificate(dir, name)
+  await startOrigin({ tlsPort: port.tls, rawPort: port.raw, keyPath, certPath })
+  await startSocat(port.ecsTls, port.tls)
+  await startSocat(port.ecsRaw, port.raw)
+  await startTinyproxy(dir, port.tinyproxy)
 
   // The port to use for port[key] across the (delayed) link.
   const via = (key) => (rttMs > 0 ? delayedPort[key] : port[key])

@@ -15,16 +15,17 @@
 // fixed ports, nothing leaves it); its temp folder and every process it started are removed on every path.
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startDelayRelay } from './lib/delay-relay.mjs'
 import { createNetns } from './lib/netns.mjs'
-import { readCpuSeconds, runChecked, startChild, stopAll } from './lib/proc.mjs'
+import { readCpuSeconds, startChild, stopAll } from './lib/proc.mjs'
 import { fmt, median, percentile } from './lib/stats.mjs'
-import { latencySeries, tlsDownload, waitForPort } from './lib/tunnel/client.mjs'
+import { latencySeries, tlsDownload } from './lib/tunnel/client.mjs'
+import { makeCertificate, startOrigin, startSshd, startSshL } from './lib/tunnel/peers.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
@@ -69,39 +70,9 @@ async function inside() {
   const progress = (text) => process.stderr.write(`[ssh-side] ${text}\n`)
   let relay
   try {
-    const keyPath = join(dir, 'origin.key')
-    const certPath = join(dir, 'origin.crt')
-    await runChecked('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyPath, '-out', certPath,
-    ])
-    const ca = await readFile(certPath)
-    await startChild({
-      name: 'origin',
-      command: process.execPath,
-      args: [join(here, 'lib', 'tunnel', 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
-      ready: 'json',
-    })
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
-    const hostKey = join(dir, 'ssh_host_ed25519_key')
-    const clientKey = join(dir, 'client_ed25519')
-    await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-ssh-side-host', '-f', hostKey])
-    await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-ssh-side-client', '-f', clientKey])
-    await writeFile(join(dir, 'authorized_keys'), await readFile(`${clientKey}.pub`), { mode: 0o600 })
-    const [keyType, keyBase64] = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/)
-    const knownHostsPath = join(dir, 'known_hosts')
-    await writeFile(knownHostsPath, `127.0.0.1 ${keyType} ${keyBase64}\n[127.0.0.1]:${port.delayed} ${keyType} ${keyBase64}\n`)
-    const config = join(dir, 'sshd_config')
-    await writeFile(
-      config,
-      [
-        `Port ${port.sshd}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${join(dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', 'AllowTcpForwarding yes', 'MaxStartups 100',
-        'LogLevel INFO', '',
-      ].join('\n'),
-    )
-    await startChild({ name: 'sshd', command: '/usr/sbin/sshd', args: ['-D', '-e', '-f', config], ready: /Server listening on/ })
+    const { keyPath, certPath, ca } = await makeCertificate(dir, name)
+    await startOrigin({ tlsPort: port.tls, rawPort: port.raw, keyPath, certPath })
+    const { clientKey, knownHostsPath } = await startSshd(dir, port.sshd, { alsoKnownOn: [port.delayed] })
     let sshPort = port.sshd
     if (options.rttMs > 0) {
       relay = await startDelayRelay(port.delayed, port.sshd, options.rttMs / 2)
@@ -120,16 +91,7 @@ async function inside() {
       })
       paths.push({ label: `ssh ${label}`, port: child.ready.port, pid: child.pid })
     }
-    const sshL = await startChild({
-      name: 'ssh -L',
-      command: 'ssh',
-      args: [
-        '-N', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHostsPath}`,
-        '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ExitOnForwardFailure=yes', '-i', clientKey,
-        '-c', 'aes128-gcm@openssh.com', '-L', `127.0.0.1:${port.sshL}:${name}:${port.tls}`, '-p', String(sshPort), 'root@127.0.0.1',
-      ],
-    })
-    await waitForPort(port.sshL)
+    const sshL = await startSshL({ listenPort: port.sshL, name, targetPort: port.tls, sshPort, clientKey, knownHostsPath })
     paths.push({ label: 'ssh -L', port: port.sshL, pid: sshL.pid })
 
     progress(`warm-up; then ${options.rounds} interleaved rounds of ${options.connections} connections and ${options.mib} MiB per path (rtt ${options.rttMs} ms)`)

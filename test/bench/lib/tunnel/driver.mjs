@@ -17,15 +17,15 @@
 //
 // argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
 
-import { mkdirSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { interleave } from '../interleave.mjs'
-import { readCpuSeconds, readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
+import { readCpuSeconds, readMemory, startChild, stopAll } from '../proc.mjs'
 import { median, mibPerSecond, percentile } from '../stats.mjs'
-import { concurrentEchoes, latencySeries, rawDownload, tlsDownload, waitForPort } from './client.mjs'
+import { concurrentEchoes, latencySeries, rawDownload, tlsDownload } from './client.mjs'
+import { makeCertificate, startOrigin, startSocat, startSshd, startSshL, startTinyproxy } from './peers.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const options = JSON.parse(process.argv[2] ?? '{}')
@@ -52,79 +52,6 @@ const port = {
   sshL: 2443,
 }
 
-const socatArgs = (listen, target) => [
-  '-b',
-  '262144',
-  `TCP-LISTEN:${listen},bind=127.0.0.1,fork,reuseaddr,nodelay,backlog=1024`,
-  `TCP:127.0.0.1:${target},nodelay`,
-]
-
-async function makeCertificate(dir) {
-  const keyPath = join(dir, 'origin.key')
-  const certPath = join(dir, 'origin.crt')
-  await runChecked('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`, '-keyout', keyPath, '-out', certPath,
-  ])
-  return { keyPath, certPath }
-}
-
-async function startSshd(dir) {
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }) // sshd's privilege separation directory
-  const hostKey = join(dir, 'ssh_host_ed25519_key')
-  const clientKey = join(dir, 'client_ed25519')
-  await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-bench-host', '-f', hostKey])
-  await runChecked('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'acrb-bench-client', '-f', clientKey])
-  const { readFile } = await import('node:fs/promises')
-  await writeFile(join(dir, 'authorized_keys'), await readFile(`${clientKey}.pub`), { mode: 0o600 })
-  const hostPub = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/)
-  const knownHostsPath = join(dir, 'known_hosts')
-  await writeFile(knownHostsPath, `127.0.0.1 ${hostPub[0]} ${hostPub[1]}\n`)
-  const config = join(dir, 'sshd_config')
-  await writeFile(
-    config,
-    [
-      `Port ${port.sshd}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'StrictModes no',
-      'UsePAM no',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'PermitRootLogin prohibit-password',
-      'AllowTcpForwarding yes',
-      'MaxStartups 100',
-      'LogLevel INFO',
-      '',
-    ].join('\n'),
-  )
-  const sshd = await startChild({ name: 'sshd', command: '/usr/sbin/sshd', args: ['-D', '-e', '-f', config], ready: /Server listening on/ })
-  return { sshd, clientKey, knownHostsPath }
-}
-
-async function startTinyproxy(dir) {
-  const config = join(dir, 'tinyproxy.conf')
-  await writeFile(
-    config,
-    [
-      `Port ${port.tinyproxy}`,
-      'Listen 127.0.0.1',
-      'Timeout 600',
-      'MaxClients 4096',
-      'Allow 127.0.0.1',
-      'ConnectPort 443',
-      'ConnectPort 80',
-      'LogLevel Error',
-      '',
-    ].join('\n'),
-  )
-  const proxy = await startChild({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', config] })
-  await waitForPort(port.tinyproxy)
-  return proxy
-}
-
 function startTunnel(label, dist, mode, upstream) {
   return startChild({
     name: `tunnel ${label}`,
@@ -149,15 +76,8 @@ async function main() {
 async function measure(dir) {
   const started = Date.now()
   progress('starting the origin, socat, the relay, tinyproxy, sshd and ssh -L')
-  const { keyPath, certPath } = await makeCertificate(dir)
-  const { readFile } = await import('node:fs/promises')
-  const ca = await readFile(certPath)
-  await startChild({
-    name: 'origin',
-    command: process.execPath,
-    args: [join(here, 'server.mjs'), JSON.stringify({ host: '127.0.0.1', tlsPort: port.tls, rawPort: port.raw, certPath, keyPath })],
-    ready: 'json',
-  })
+  const { keyPath, certPath, ca } = await makeCertificate(dir, name)
+  await startOrigin({ tlsPort: port.tls, rawPort: port.raw, keyPath, certPath })
   const pidOf = {}
   for (const [listen, target] of [
     [port.ecsSocatTls, port.tls],
@@ -166,9 +86,7 @@ async function measure(dir) {
     [port.socatRaw, port.ecsSocatRaw],
     [port.socatOneHop, port.tls],
   ]) {
-    const socat = await startChild({ name: `socat :${listen}`, command: 'socat', args: socatArgs(listen, target) })
-    pidOf[`socat :${listen}`] = socat.pid
-    await waitForPort(listen)
+    pidOf[`socat :${listen}`] = (await startSocat(listen, target)).pid
   }
   const relay = await startChild({
     name: 'relay',
@@ -180,18 +98,9 @@ async function measure(dir) {
     ready: 'json',
   })
   pidOf.relay = relay.pid
-  await startTinyproxy(dir)
-  const { clientKey, knownHostsPath } = await startSshd(dir)
-  const sshL = await startChild({
-    name: 'ssh -L',
-    command: 'ssh',
-    args: [
-      '-N', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHostsPath}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ExitOnForwardFailure=yes', '-i', clientKey,
-      '-c', 'aes128-gcm@openssh.com', '-L', `127.0.0.1:${port.sshL}:${name}:${port.tls}`, '-p', String(port.sshd), 'root@127.0.0.1',
-    ],
-  })
-  await waitForPort(port.sshL)
+  await startTinyproxy(dir, port.tinyproxy)
+  const { clientKey, knownHostsPath } = await startSshd(dir, port.sshd)
+  const sshL = await startSshL({ listenPort: port.sshL, name, targetPort: port.tls, sshPort: port.sshd, clientKey, knownHostsPath })
   pidOf['ssh -L'] = sshL.pid
 
   const upstreams = {
