@@ -2,7 +2,9 @@
 // may not bind 443), ONE privileged run (the real generated script, run as root inside the namespace) adds the nft
 // redirect (and, for a rootless engine, the loopback alias) and the hosts block, a client in the namespace reaches a
 // TLS origin on :443 and a plain-HTTP origin on :80 by name through the tunnel, and ONE privileged run reverts it:
-// `nft list ruleset`, `iptables-save`, `ip addr` and the hosts file are then byte for byte what they were.
+// `nft list ruleset`, `iptables-save`, `ip addr` and the hosts file are then byte for byte what they were. A third
+// case takes the strategy from the config's listen overrides (listen.alias, listen.mechanism) where the table alone
+// would bind directly.
 
 import { spawnSync } from 'node:child_process'
 import { promises as fs } from 'node:fs'
@@ -14,6 +16,8 @@ import { planSystemChanges } from '../../../electron/core/lease/plan.js'
 import { applySystemChanges, findLease, revertSystemChanges } from '../../../electron/core/lease/system-changes.js'
 import { defaultAliasAddress } from '../../../electron/core/platform/addresses.js'
 import { chooseListenStrategy } from '../../../electron/core/platform/listen-strategy.js'
+import { parseConfig } from '../../../electron/core/config/schema.js'
+import { listenOverrides } from '../../../electron/core/session/system-changes.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
 import { createNamespace, namespaceElevator, snapshot, sweepStaleNamespaces, type Namespace } from './netns.js'
@@ -22,6 +26,7 @@ import { startInNamespace } from './processes.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const registryName = 'registry-vpc.cn-hangzhou.aliyuncs.com'
 const bucketName = 'aliregistry.oss-cn-hangzhou.aliyuncs.com'
+const minimalConfig = { regions: [], tunnel: { mode: 'sni', host: '192.0.2.1' } }
 const initialHosts = '# platform test namespace\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n'
 
 let coreDir: string
@@ -94,7 +99,17 @@ async function curl(namespace: Namespace, args: readonly string[]): Promise<{ co
 for (const scenario of [
   { title: 'a rootful engine: 127.0.0.1', engines: ['native'] as const, address: '127.0.0.1', alias: false },
   { title: 'a rootless engine: an alias outside 127/8 on lo', engines: ['rootless-docker'] as const, address: defaultAliasAddress, alias: true },
-]) {
+  // The config's overrides decide over the table: as root with a rootful engine the table says "bind 443 directly
+  // on 127.0.0.1"; listen.mechanism "redirect" and listen.alias true make it the redirect behind our alias.
+  {
+    title: 'where the table binds directly (root, rootful engine), the config says listen.alias true, listen.mechanism "redirect"',
+    engines: ['native'] as const,
+    address: defaultAliasAddress,
+    alias: true,
+    privileged: true,
+    listen: { alias: true, mechanism: 'redirect' },
+  },
+] as const) {
   describe(`Linux, unprivileged tunnel, ${scenario.title}`, () => {
     it('one privileged run makes :443 and :80 reach the tunnel by name; one revert leaves nothing behind', async () => {
       const { namespace, tunnel } = await startSession()
@@ -114,9 +129,10 @@ for (const scenario of [
         const strategy = chooseListenStrategy({
           platform: 'linux',
           engines: scenario.engines,
-          isPrivileged: false,
+          isPrivileged: 'privileged' in scenario,
           unprivilegedPortStart: portStart,
           ports: { tls: 443, http: 80 },
+          ...('listen' in scenario ? { overrides: listenOverrides(parseConfig({ ...minimalConfig, listen: scenario.listen }).listen) } : {}),
         })
         expect(strategy).toMatchObject({ mechanism: 'nft-redirect', hostsAddress: scenario.address, bindAddress: '127.0.0.1' })
         expect(strategy.alias).toBe(scenario.alias ? scenario.address : undefined)
