@@ -8,7 +8,9 @@
 //   (DialOptions.pooled; probes and discovery dial fresh), and the tunnel dials only for names it allows, so a
 //   refused name never causes upstream contact.
 // - A dial takes the oldest idle connection (a hit) or, when none is idle, dials fresh exactly as without a pool
-//   (a miss); either way the pool is topped up to `size` in the background.
+//   (a miss); either way the pool is topped up to `size` in the background. After a hit the top-up waits for the
+//   next timer turn, so the replacement's socket and connect are not made before the client's first bytes leave
+//   on the connection just handed out (on loopback that setup is most of what a hop costs).
 // - An idle connection is watched: one that got data, 'end', 'error' or 'close' is dropped at once and never handed
 //   out. It is recycled (closed quietly, replaced while warm) after maxIdleMs, well before the peers' own
 //   deadlines (our relay cuts a silent client after 5 s).
@@ -118,6 +120,7 @@ export function createUpstreamPool<S extends Duplex>(options: UpstreamPoolOption
   let expiryTimer: unknown
   let coldTimer: unknown
   let retryTimer: unknown
+  let refillTimer: unknown
   const counters = { hits: 0, misses: 0, dialed: 0, failures: 0 }
 
   const clear = (timer: unknown): undefined => {
@@ -184,6 +187,14 @@ export function createUpstreamPool<S extends Duplex>(options: UpstreamPoolOption
       return
     }
     while (idle.length + pending.size < size) dialOne()
+  }
+
+  /** fill() on the next timer turn (once), after the caller has used what it just took. */
+  const fillSoon = (): void => {
+    refillTimer ??= clock.setTimeout(() => {
+      refillTimer = undefined
+      fill()
+    }, 0)
   }
 
   const dialOne = (): void => {
@@ -272,6 +283,7 @@ export function createUpstreamPool<S extends Duplex>(options: UpstreamPoolOption
     expiryTimer = clear(expiryTimer)
     coldTimer = clear(coldTimer)
     retryTimer = clear(retryTimer)
+    refillTimer = clear(refillTimer)
   }
 
   return {
@@ -285,7 +297,7 @@ export function createUpstreamPool<S extends Duplex>(options: UpstreamPoolOption
       if (socket !== undefined) {
         counters.hits += 1
         succeeded()
-        fill()
+        fillSoon()
         return { socket, pooled: true }
       }
       counters.misses += 1

@@ -97,7 +97,12 @@ describe('upstream pool', () => {
     expect(second.socket.listenerCount('data')).toBe(0)
     expect(second.socket.listenerCount('end')).toBe(0)
     expect(second.socket.listenerCount('close')).toBe(0)
+    // The replacement is not started before the caller has used what it took (its first write goes out first)...
+    await settle()
+    expect(state.attempts).toBe(3)
+    // ...but on the next timer turn.
     await clock.advance(0)
+    expect(state.attempts).toBe(4)
     expect(pool.stats()).toMatchObject({ hits: 1, misses: 1, idle: 2, dialed: 3 }) // a replacement was dialed
   })
 
