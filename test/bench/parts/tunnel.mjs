@@ -79,7 +79,8 @@ function settings() {
     latencyCount: quick ? 200 : 2000,
     concurrent: quick ? 200 : 1000,
     ...(only ? { only: only.split(',') } : {}),
-    ...(process.env.ACRB_BENCH_TUNNEL_PATHS ? { paths: process.env.ACRB_BENCH_TUNNEL_PATHS.split(',') } : {}),
+    // Comma-separated; a comma followed by a space belongs to the name ("sni, no ECS hop").
+    ...(process.env.ACRB_BENCH_TUNNEL_PATHS ? { paths: process.env.ACRB_BENCH_TUNNEL_PATHS.split(/,(?! )/) } : {}),
   }
 }
 
@@ -141,6 +142,7 @@ export function evaluate(result) {
     ratioRow('TLS MiB/s', 'sni', tls.sni, tls.socat, targets.sniVsSocat, 'tunnel → socat (ECS hop) → origin')
     if (tls['sni (before)']) infoRow('TLS MiB/s', 'sni (before)', tls['sni (before)'], tls.socat)
     infoRow('TLS MiB/s', 'socat 1 hop', tls['socat 1 hop'], tls.socat, 'socat → origin')
+    infoRow('TLS MiB/s', 'node pipe 1 hop', tls['node pipe 1 hop'], tls['socat 1 hop'], 'the simplest Node forwarder → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'sni, no ECS hop', tls['sni, no ECS hop'], tls['socat 1 hop'], 'tunnel → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'relay alone', tls['relay alone'], tls.socat, 'our relay → origin')
     infoRow('TLS MiB/s', 'sni via relay', tls['sni via relay'], tls.socat, 'tunnel → our relay → origin')
@@ -159,6 +161,7 @@ export function evaluate(result) {
   const ours = new Set(['sni', 'sni, no ECS hop', 'sni via relay', 'connect', 'ssh'])
   // What the ECS hop alone adds, so a row can also show the tunnel's own share.
   const hopAlone = { sni: 'socat 1 hop', 'sni via relay': 'relay alone' }
+  const floorNotes = { 'node pipe 1 hop': 'the simplest Node forwarder: what one Node hop costs here' }
   for (const [label, entry] of Object.entries(latency)) {
     const added = entry.p50 - direct
     const value = `${fmt(entry.p50, 2)} / ${fmt(entry.p99, 2)}`
@@ -167,11 +170,17 @@ export function evaluate(result) {
     } else if (ours.has(label) || label.endsWith('(before)')) {
       const ok = Number.isFinite(added) && added <= targets.addedP50Ms && entry.error === undefined
       const hop = latency[hopAlone[label]]
-      const share = hop === undefined ? '' : `tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`
+      const nodeHop = latency['node pipe 1 hop']
+      const share =
+        hop !== undefined
+          ? `tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`
+          : label === 'sni, no ECS hop' && nodeHop !== undefined
+            ? `${entry.p50 >= nodeHop.p50 ? '+' : '−'}${fmt(Math.abs(entry.p50 - nodeHop.p50), 2)} against node pipe 1 hop`
+            : ''
       rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? share])
       if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })
     } else {
-      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', cpuPerConnection(entry), entry.error ?? ''])
+      rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, '', '', cpuPerConnection(entry), entry.error ?? floorNotes[label] ?? ''])
     }
   }
   for (const [label, entry] of Object.entries(concurrent)) {

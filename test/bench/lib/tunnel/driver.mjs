@@ -13,6 +13,7 @@
 //                 sni → relay, connect, ssh)
 //                 socat tuned :6443 → :7443 and :6080 → :7080 (the reference for the tunnel, same ECS hop)
 //                 socat tuned :5443 → :443 (one hop, for latency)
+//                 the simplest Node forwarder (node-pipe.mjs) :4443 → :443 (one hop: what Node itself costs)
 //                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
 //
 // argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
@@ -49,6 +50,7 @@ const port = {
   socatTls: 6443,
   socatRaw: 6080,
   socatOneHop: 5443,
+  nodePipe: 4443,
   sshL: 2443,
 }
 
@@ -98,6 +100,13 @@ async function measure(dir) {
     ready: 'json',
   })
   pidOf.relay = relay.pid
+  const nodePipe = await startChild({
+    name: 'node pipe',
+    command: process.execPath,
+    args: [join(here, 'node-pipe.mjs'), JSON.stringify({ port: port.nodePipe, target: port.tls })],
+    ready: 'json',
+  })
+  pidOf['node pipe'] = nodePipe.pid
   await startTinyproxy(dir, port.tinyproxy)
   const { clientKey, knownHostsPath } = await startSshd(dir, port.sshd)
   const sshL = await startSshL({ listenPort: port.sshL, name, targetPort: port.tls, sshPort: port.sshd, clientKey, knownHostsPath })
@@ -129,6 +138,7 @@ async function measure(dir) {
     { name: 'socat', port: port.socatTls, cpu: pidOf[`socat :${port.socatTls}`] },
     { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`] },
     { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid },
+    { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'] },
     { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid },
     { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay },
     { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
