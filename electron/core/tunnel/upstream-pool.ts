@@ -8,7 +8,8 @@
 //   (DialOptions.pooled; probes and discovery dial fresh), and the tunnel dials only for names it allows, so a
 //   refused name never causes upstream contact.
 // - A dial takes the oldest idle connection (a hit) or, when none is idle, dials fresh exactly as without a pool
-//   (a miss); either way the pool is topped up to `size` in the background. After a hit the top-up waits for the
+//   (a miss). The pool is then topped up to `size` in the background: after a hit, and after a miss whose fresh
+//   dial succeeded (a target that refused or failed gets nothing dialed ahead). After a hit the top-up waits for the
 //   next timer turn, so the replacement's socket and connect are not made before the client's first bytes leave
 //   on the connection just handed out (on loopback that setup is most of what a hop costs).
 // - An idle connection is watched: one that got data, 'end', 'error' or 'close' is dropped at once and never handed
@@ -301,14 +302,10 @@ export function createUpstreamPool<S extends Duplex>(options: UpstreamPoolOption
         return { socket, pooled: true }
       }
       counters.misses += 1
-      const fresh = options.connect(dial)
+      const connected = await options.connect(dial)
+      // The peer answers (again): top up now, rather than when a backoff ends.
+      if (failureRun > 0) succeeded()
       fill()
-      const connected = await fresh
-      if (failureRun > 0) {
-        // The peer answers again: top up now rather than when the backoff ends.
-        succeeded()
-        fill()
-      }
       return { socket: connected, pooled: false }
     },
     coolDown,

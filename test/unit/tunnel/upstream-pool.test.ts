@@ -215,7 +215,8 @@ describe('upstream pool', () => {
     const { pool, state, clock } = setup({ size: 1 })
     state.fail = true
     await expect(pool.acquire(dial)).rejects.toThrow('ECONNREFUSED')
-    await clock.advance(0)
+    await clock.advance(5000)
+    expect(state.attempts).toBe(1) // a target that refused gets nothing dialed ahead
     state.fail = false
     const before = state.attempts
     const ok = await pool.acquire(dial)
