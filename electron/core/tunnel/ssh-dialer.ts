@@ -21,6 +21,7 @@ import { nullLogger, type Logger } from '../logger.js'
 import { connectWithDedicatedReads, forwardHighWaterMark } from './large-reads.js'
 import { checkHostKey, hostKeyError, knownKeyTypesFor, readKnownHosts, type KnownHostsEntry } from './known-hosts.js'
 import type { Dialer, DialerPoolStats, DialOptions, UpstreamTarget } from './types.js'
+import { createUpstreamPool, resumeOnFirstDataListener, sumPoolStats, type UpstreamPool } from './upstream-pool.js'
 
 export interface SshBackoffOptions {
   /** First retry delay (default 500 ms). */
@@ -72,13 +73,14 @@ export interface SshDialerOptions {
 }
 
 /**
- * After a tunnel client's dial (DialOptions.pooled), the dialer opens the next channel to the same name:port ahead,
- * so the next client connection to it skips the channel-open round trip through sshd (and sshd's connect to the
- * target): the SSH counterpart of the warm upstream pool of sni and connect (PERF-NOTES.md trap 6). Only targets a
- * pooled dial reached get one (refused names never do; probes dial without `pooled` and neither take nor warm one),
- * one per target. A channel not taken within maxIdleMs is closed and replaced while the target is hot, and after
- * coldAfterMs without a dial to the target none is kept. A failed open is not retried until the next pooled dial; a
- * channel the target ended meanwhile is not handed out. coolDown() (the tunnel's close) closes them all.
+ * After a tunnel client's dial (DialOptions.pooled) that reached its target, the dialer opens the next channel to the
+ * same name:port ahead, so the next client connection to it skips the channel-open round trip through sshd (and
+ * sshd's connect to the target): the SSH counterpart of the warm pool of sni and connect (PERF-NOTES.md trap 6), and
+ * the same pool (upstream-pool.ts), one of size 1 per target and SSH connection. Refused names never get one; probes
+ * dial without `pooled` and neither take nor warm one. A channel not taken within maxIdleMs is closed and replaced
+ * while the target is hot; after coldAfterMs without a dial to the target none is kept; a channel the target ended
+ * meanwhile is not handed out; a failed open backs off (1 s doubling to 30 s). coolDown() (the tunnel's close)
+ * closes them all; a lost connection takes its pools with it.
  */
 export interface SshWarmOptions {
   /** A warm channel older than this is closed (and replaced while the target is hot). Default 3000 ms. */
@@ -241,24 +243,12 @@ interface Live {
   lost: boolean
   /** The transport socket is corked until the next tick (batchWrites). */
   corked: boolean
-  /** Warm channels by target (`name:port`). */
-  readonly warm: Map<string, WarmSlot>
+  /** Channels opened ahead: one pool of size 1 per target (`name:port`). */
+  readonly warm: Map<string, UpstreamPool<ForwardedStream>>
   /** The fastest channel open seen on this connection (ms, clock.now()), Infinity before the first. */
   fastestOpenMs: number
   /** Channels get wideWindow (decided anew with every channel open, logged when it changes). */
   wide: boolean
-}
-
-/** The warm channel of one target. */
-interface WarmSlot {
-  readonly target: UpstreamTarget
-  /** An open channel nobody took yet. */
-  stream: ForwardedStream | undefined
-  opening: boolean
-  /** clock.now() of the last dial to the target. */
-  lastDial: number
-  /** Closes `stream` after maxIdleMs. */
-  timer: unknown
 }
 
 interface Waiter {
@@ -296,8 +286,8 @@ class SshDialerImpl implements SshDialer {
   private closing: Promise<void> | undefined
   private connections = 0
   private openChannelCount = 0
-  private warmCount = 0
-  private readonly warmCounters = { hits: 0, misses: 0, dialed: 0, failures: 0 }
+  /** Counters of the warm pools of connections that are gone (poolStats() covers the whole dialer's life). */
+  private retiredPoolStats: DialerPoolStats = { hits: 0, misses: 0, idle: 0, dialed: 0, failures: 0 }
   private readonly warmOptions: Required<SshWarmOptions> | undefined
 
   constructor(private readonly options: SshDialerOptions) {
@@ -322,25 +312,18 @@ class SshDialerImpl implements SshDialer {
   stats(): SshDialerStats {
     return {
       connected: this.live !== undefined,
-      openChannels: this.openChannelCount - this.warmCount,
+      openChannels: this.openChannelCount - this.warmChannelCount(),
       reconnects: Math.max(0, this.connections - 1),
-      warmChannels: this.warmCount,
+      warmChannels: this.warmChannelCount(),
     }
   }
 
   coolDown(): void {
-    const live = this.live
-    if (live === undefined) return
-    for (const slot of live.warm.values()) {
-      const stream = slot.stream
-      this.clearWarm(slot)
-      stream?.destroy()
-    }
-    live.warm.clear()
+    for (const pool of this.live?.warm.values() ?? []) pool.coolDown()
   }
 
   poolStats(): DialerPoolStats {
-    return { ...this.warmCounters, idle: this.warmCount }
+    return sumPoolStats([this.retiredPoolStats, ...[...(this.live?.warm.values() ?? [])].map((pool) => pool.stats())])
   }
 
   async connect(options: DialOptions = {}): Promise<void> {
@@ -368,15 +351,13 @@ class SshDialerImpl implements SshDialer {
     const deadline = this.clock.now() + timeoutMs
     for (;;) {
       const live = await this.waitForConnection(deadline, timeoutMs, options.signal)
-      const pooled = options.pooled === true && this.warmOptions !== undefined
-      if (pooled) {
-        const warm = this.takeWarm(live, target)
-        if (warm !== undefined) return warm
-      }
+      const pool = options.pooled === true ? this.warmPoolFor(live, target) : undefined
       try {
-        const stream = await this.openChannel(live, target, deadline, timeoutMs, options.signal)
-        if (pooled) this.warmUp(live, target)
-        return stream
+        if (pool === undefined) return await this.openChannel(live, target, deadline, timeoutMs, options.signal)
+        const dial = { timeoutMs: Math.max(0, deadline - this.clock.now()), ...(options.signal === undefined ? {} : { signal: options.signal }) }
+        const { socket, pooled } = await pool.acquire(dial)
+        if (pooled) resumeOnFirstDataListener(socket)
+        return socket
       } catch (error) {
         if (!(error instanceof ConnectionLost)) throw error
         if (this.isClosed) throw this.closedError()
@@ -484,7 +465,11 @@ class SshDialerImpl implements SshDialer {
 
   /** Destroys the connection's streams: with `error` when the connection was lost, without one on close(). */
   private dropChannels(live: Live, error: Error | undefined): void {
-    for (const slot of live.warm.values()) this.clearWarm(slot)
+    // The pools first: their idle channels go quietly, not as failures that would start a backoff.
+    for (const pool of live.warm.values()) {
+      this.retiredPoolStats = sumPoolStats([this.retiredPoolStats, { ...pool.stats(), idle: 0 }])
+      pool.close()
+    }
     live.warm.clear()
     for (const entry of live.channels) {
       entry.stream.destroy(error)
@@ -557,8 +542,8 @@ class SshDialerImpl implements SshDialer {
     })
   }
 
-  private openChannel(live: Live, target: UpstreamTarget, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Duplex> {
-    return new Promise<Duplex>((resolve, reject) => {
+  private openChannel(live: Live, target: UpstreamTarget, deadline: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<ForwardedStream> {
+    return new Promise<ForwardedStream>((resolve, reject) => {
       let settled = false
       const settle = (error: Error): void => {
         if (settled) return
@@ -607,90 +592,37 @@ class SshDialerImpl implements SshDialer {
 
   // ---- warm channels (SshWarmOptions) -----------------------------------------------------------------------
 
-  /** The target's warm channel if one is ready and still usable (then a replacement is opened); else undefined. */
-  private takeWarm(live: Live, target: UpstreamTarget): ForwardedStream | undefined {
-    const slot = live.warm.get(`${target.name}:${target.port}`)
-    const stream = slot?.stream
-    if (slot === undefined || stream === undefined) {
-      this.warmCounters.misses++
-      return undefined
-    }
-    slot.lastDial = this.clock.now()
-    this.clearWarm(slot)
-    if (!stream.usable) {
-      this.warmCounters.failures++
-      this.warmCounters.misses++
-      stream.destroy()
-      return undefined
-    }
-    this.warmCounters.hits++
-    this.openWarm(live, slot)
-    return stream
-  }
-
-  /** After a dial to `target`: make sure a channel to it is ready or on its way. */
-  private warmUp(live: Live, target: UpstreamTarget): void {
-    if (this.warmOptions === undefined) return
-    const key = `${target.name}:${target.port}`
-    let slot = live.warm.get(key)
-    if (slot === undefined) {
-      slot = { target: { name: target.name, port: target.port }, stream: undefined, opening: false, lastDial: 0, timer: undefined }
-      live.warm.set(key, slot)
-    }
-    slot.lastDial = this.clock.now()
-    this.openWarm(live, slot)
-  }
-
-  private openWarm(live: Live, slot: WarmSlot): void {
+  /** The target's pool of channels opened ahead on this connection; undefined when warm channels are off. */
+  private warmPoolFor(live: Live, target: UpstreamTarget): UpstreamPool<ForwardedStream> | undefined {
     const options = this.warmOptions
-    if (options === undefined || slot.opening || slot.stream !== undefined || live.lost || this.isClosed) return
-    slot.opening = true
-    const { name, port } = slot.target
-    try {
-      const sentAt = this.clock.now()
-      live.client.forwardOut('127.0.0.1', 0, name, port, (error, channel) => {
-        slot.opening = false
-        if (error !== undefined && error !== null) {
-          this.warmCounters.failures++
-          // Not retried until the next dial; that dial reports the failure if it persists.
-          this.logger.debug(`[tunnel] ssh: opening a channel ahead to ${name}:${port} failed (${error.message})`)
-          return
-        }
-        const stream = this.track(live, channel, sentAt)
-        if (live.lost || this.isClosed || live.warm.get(`${name}:${port}`) !== slot) {
-          stream.destroy()
-          return
-        }
-        slot.stream = stream
-        this.warmCount++
-        this.warmCounters.dialed++
-        slot.timer = this.clock.setTimeout(() => this.expireWarm(live, slot), options.maxIdleMs)
-        ;(slot.timer as { unref?: () => void } | undefined)?.unref?.()
+    if (options === undefined || live.lost || this.isClosed) return undefined
+    const key = `${target.name}:${target.port}`
+    let pool = live.warm.get(key)
+    if (pool === undefined) {
+      const to = { name: target.name, port: target.port }
+      pool = createUpstreamPool<ForwardedStream>({
+        size: 1,
+        maxIdleMs: options.maxIdleMs,
+        coldAfterMs: options.coldAfterMs,
+        connectTimeoutMs: this.dialTimeoutMs,
+        ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
+        label: `ssh channel to ${key}`,
+        logger: this.logger,
+        connect: async ({ signal, timeoutMs }) => {
+          const stream = await this.openChannel(live, to, this.clock.now() + timeoutMs, timeoutMs, signal)
+          stream.on('error', () => {}) // the pool's contract: a late error never goes uncaught between owners
+          return stream
+        },
       })
-    } catch {
-      slot.opening = false // "Not connected": the connection is going away; its loss handling follows
+      live.warm.set(key, pool)
     }
+    return pool
   }
 
-  /** A warm channel nobody took in time: close it; open the next one only while the target is hot. */
-  private expireWarm(live: Live, slot: WarmSlot): void {
-    const stream = slot.stream
-    this.clearWarm(slot)
-    stream?.destroy()
-    if (this.clock.now() - slot.lastDial < (this.warmOptions?.coldAfterMs ?? 0)) this.openWarm(live, slot)
-    else live.warm.delete(`${slot.target.name}:${slot.target.port}`)
-  }
-
-  /** Forgets the slot's ready channel (the caller takes or destroys it) and its timer. */
-  private clearWarm(slot: WarmSlot): void {
-    if (slot.stream !== undefined) {
-      slot.stream = undefined
-      this.warmCount--
-    }
-    if (slot.timer !== undefined) {
-      this.clock.clearTimeout(slot.timer)
-      slot.timer = undefined
-    }
+  private warmChannelCount(): number {
+    let count = 0
+    for (const pool of this.live?.warm.values() ?? []) count += pool.stats().idle
+    return count
   }
 
   /** `sentAt`: clock.now() when the channel open was sent. */
@@ -1150,11 +1082,6 @@ class ForwardedStream extends Duplex {
     const amount = wideWindow - this.window
     this.window = wideWindow
     this.adjustWindow(amount)
-  }
-
-  /** Still good to hand out: not destroyed, and sshd neither ended nor closed the channel. */
-  get usable(): boolean {
-    return !this.destroyed && !this.remoteEnded && !this.remoteClosed
   }
 
   private readonly onEnd = (): void => {

@@ -1,6 +1,7 @@
 // Channels opened ahead (SshWarmOptions) through a real sshd: the next tunnel dial (DialOptions.pooled) to a target
-// takes the channel that was opened after the previous one, other dials (probes) neither take nor warm any, an untaken channel is closed after maxIdleMs and replaced only while the target is
-// hot, a channel the target closed meanwhile is never handed out, and close() leaves nothing open.
+// takes the channel that was opened after the previous one, other dials (probes) neither take nor warm any, an
+// untaken channel is closed after maxIdleMs and replaced only while the target is hot, a channel the target closed
+// or spoke on meanwhile is never handed out, and close() leaves nothing open.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
@@ -54,8 +55,10 @@ function dialer(warm: SshWarmOptions): SshDialer {
 }
 
 /**
- * A server that greets every connection with its number (`#1\n`, `#2\n`, …) and then echoes. `closeAtOnce` lists
- * connection numbers it ends right after accepting them, without a greeting (a target that drops idle connections).
+ * A server that answers every connection's first bytes with the connection's number (`#1\n`, `#2\n`, …), then
+ * echoes. Like the registry and OSS behind the tunnel it speaks only when spoken to: a channel opened ahead that
+ * receives bytes nobody asked for is dropped, never handed out. `closeAtOnce` lists connection numbers it ends
+ * right after accepting them (a target that drops idle connections).
  */
 async function numberedServer(closeAtOnce: readonly number[] = []): Promise<TestServer> {
   let count = 0
@@ -65,8 +68,12 @@ async function numberedServer(closeAtOnce: readonly number[] = []): Promise<Test
       socket.destroy()
       return
     }
-    socket.write(`#${n}\n`)
-    socket.pipe(socket)
+    socket.once('data', (first: Buffer) => {
+      socket.write(`#${n}\n`)
+      socket.write(first)
+      socket.pipe(socket)
+    })
+    socket.once('end', () => socket.end()) // closed before it spoke (a channel opened ahead and closed again)
   })
   servers.push(server)
   return server
@@ -164,6 +171,21 @@ describe('ssh dialer: channels opened ahead', () => {
     await waitUntil(() => server.accepted === 2 && server.open === 0, 'the target to close the channel opened ahead')
     await sleep(500) // sshd passes the target's FIN on as CHANNEL_EOF
     expect(await exchange(await through.dial({ name: '127.0.0.1', port: server.port }, pooled), 'b')).toBe('#3\nb')
+  })
+
+  it('drops a channel opened ahead that received bytes nobody asked for, and never hands it out', async () => {
+    let count = 0
+    const chatty = await startServer((socket) => {
+      socket.write(`#${++count}\n`) // speaks first, unlike the registry and OSS
+      socket.pipe(socket)
+    })
+    servers.push(chatty)
+    const through = dialer({ maxIdleMs: 60_000 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: chatty.port }, pooled), 'a')).toBe('#1\na')
+    await waitUntil(() => chatty.accepted === 2 && chatty.open === 0, 'the channel opened ahead dropped after its greeting')
+    expect(through.stats()).toMatchObject({ openChannels: 0, warmChannels: 0 })
+    expect(through.poolStats()).toMatchObject({ failures: 1 })
+    expect(await exchange(await through.dial({ name: '127.0.0.1', port: chatty.port }, pooled), 'b')).toBe('#3\nb')
   })
 
   it('leaves no channel open at the target after close()', async () => {
