@@ -20,8 +20,8 @@ import { parseConfig } from '../../../electron/core/config/schema.js'
 import { listenOverrides } from '../../../electron/core/session/system-changes.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
-import { createNamespace, namespaceElevator, snapshot, sweepStaleNamespaces, type Namespace } from './netns.js'
-import { startInNamespace } from './processes.js'
+import { createNamespace, curl, differences, namespaceElevator, snapshot, sweepStaleNamespaces, type Namespace } from './netns.js'
+import { startInNamespace, startOrigin } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const registryName = 'registry-vpc.cn-hangzhou.aliyuncs.com'
@@ -64,10 +64,7 @@ async function startSession(): Promise<Session> {
   const namespace = await createNamespace(initialHosts)
   try {
     const tls = pki.active(registryName)
-    const origin = await startInNamespace<{ tlsPort: number; httpPort: number }>(namespace, process.execPath, [
-      join(here, 'origin.mjs'),
-      JSON.stringify({ cert: tls.cert, key: tls.key }),
-    ])
+    const origin = await startOrigin(namespace, tls)
     const tunnel = await startInNamespace<{ port: number; httpPort: number; uid: number; lowPortError: string }>(namespace, 'setpriv', [
       '--reuid=65534',
       '--regid=65534',
@@ -89,11 +86,6 @@ async function startSession(): Promise<Session> {
     await namespace.dispose()
     throw error
   }
-}
-
-async function curl(namespace: Namespace, args: readonly string[]): Promise<{ code: number | null; body: string; stderr: string }> {
-  const result = await namespace.exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } })
-  return { code: result.code, body: result.stdout, stderr: result.stderr }
 }
 
 for (const scenario of [
@@ -173,11 +165,7 @@ for (const scenario of [
         const reverted = await revertSystemChanges(deps)
         expect(reverted.reverted).toBe(true)
         expect(elevator.runs).toHaveLength(2)
-        const after = await snapshot(namespace)
-        expect(after.nft).toBe(before.nft)
-        expect(after.iptables).toBe(before.iptables)
-        expect(after.addresses).toBe(before.addresses)
-        expect(after.hosts.equals(before.hosts)).toBe(true)
+        expect(differences(before, await snapshot(namespace))).toEqual([])
         expect(await fs.readdir(dataDir)).toEqual([])
         // And the name no longer reaches anything.
         expect((await curl(namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)

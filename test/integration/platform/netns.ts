@@ -164,6 +164,25 @@ export async function snapshot(namespace: Namespace): Promise<SystemSnapshot> {
   }
 }
 
+/**
+ * Which parts of two snapshots differ ('nft', 'iptables', 'addresses', 'hosts'), in that order: `[]` when the machine
+ * is byte for byte as before. A test asserts `toEqual([])`, and a failure names what was left behind.
+ */
+export function differences(before: SystemSnapshot, after: SystemSnapshot): string[] {
+  const differing: string[] = []
+  if (after.nft !== before.nft) differing.push('nft')
+  if (after.iptables !== before.iptables) differing.push('iptables')
+  if (after.addresses !== before.addresses) differing.push('addresses')
+  if (!after.hosts.equals(before.hosts)) differing.push('hosts')
+  return differing
+}
+
+/** curl inside the namespace (never through a proxy, 10 s at most), with `path` as PATH. */
+export async function curl(namespace: Namespace, args: readonly string[], path = process.env['PATH'] ?? '/usr/bin:/bin'): Promise<{ code: number | null; body: string; stderr: string }> {
+  const result = await namespace.exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { env: { PATH: path } })
+  return { code: result.code, body: result.stdout, stderr: result.stderr }
+}
+
 /** Splits a generated POSIX script into its header and its step sections (blank-line separated). */
 export function scriptSections(script: string): { header: string; sections: string[] } {
   const [header, ...sections] = script.split('\n\n')

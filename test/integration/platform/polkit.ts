@@ -9,9 +9,12 @@ import { promises as fs, readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Namespace } from './netns.js'
+import { createNamespace, snapshot, type Namespace, type SystemSnapshot } from './netns.js'
+import { startOrigin } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+/** The uid and gid the product runs as in these tests. */
+export const nobody = 65534
 
 export interface Authorization {
   readonly uid: number
@@ -102,4 +105,39 @@ export function requireUnprivilegedTestTools(test: string): void {
   if (missing.length > 0) throw new Error(`the ${test} test needs ${missing.join(', ')} (nftables, iptables, iproute2, util-linux, curl, openssl)`)
   if (process.getuid?.() !== 0) throw new Error(`the ${test} test creates network namespaces and mounts, and needs root`)
   if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new Error(`the ${test} test needs overlayfs (to put the pkexec stand-in on /usr/bin)`)
+}
+
+/** A fresh test namespace for product code run as nobody: see nobodyNamespace. */
+export interface NobodyNamespace {
+  readonly namespace: Namespace
+  /** `<work>/data-<namespace>`, nobody's, 0700: the data folder of the run. */
+  readonly dataDir: string
+  /** origin.mjs inside it (TLS and plain HTTP), the "ECS" of an sni-mode config. */
+  readonly origin: { readonly tlsPort: number; readonly httpPort: number }
+  /** The machine before the run: rules, addresses, the hosts file. */
+  readonly before: SystemSnapshot
+}
+
+/**
+ * Creates a namespace with `hosts` as its hosts file, makes it where `polkit` runs elevations, starts the origin
+ * with `certificate` and nobody's data folder. On a failure the namespace is disposed of before the error is thrown.
+ */
+export async function nobodyNamespace(
+  polkit: Polkit,
+  work: string,
+  hosts: string,
+  certificate: { readonly cert: string; readonly key: string },
+): Promise<NobodyNamespace> {
+  const namespace = await createNamespace(hosts)
+  try {
+    polkit.active = namespace
+    const origin = await startOrigin(namespace, certificate)
+    const dataDir = join(work, `data-${namespace.name}`)
+    await fs.mkdir(dataDir, { mode: 0o700 })
+    await fs.chown(dataDir, nobody, nobody)
+    return { namespace, dataDir, origin, before: await snapshot(namespace) }
+  } catch (error) {
+    await namespace.dispose()
+    throw error
+  }
 }

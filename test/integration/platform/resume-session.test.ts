@@ -21,15 +21,14 @@ import { readLease } from '../../../electron/core/lease/lease-journal.js'
 import { defaultAliasAddress } from '../../../electron/core/platform/addresses.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
-import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
-import { requireUnprivilegedTestTools, startPolkit, type Polkit } from './polkit.js'
-import { startInNamespace } from './processes.js'
+import { curl, differences, snapshot, sweepStaleNamespaces, type Namespace } from './netns.js'
+import { nobody, nobodyNamespace, requireUnprivilegedTestTools, startPolkit, type NobodyNamespace, type Polkit } from './polkit.js'
+import { collectOutput, type CollectedOutput } from './processes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const registryName = 'registry-vpc.cn-hangzhou.aliyuncs.com'
 const bucketName = 'aliregistry.oss-cn-hangzhou.aliyuncs.com'
 const initialHosts = '# resume-session test namespace\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n'
-const nobody = 65534
 const toolPath = '/usr/sbin:/usr/bin:/sbin:/bin'
 
 let coreDir: string
@@ -61,39 +60,16 @@ interface Connected {
   readonly hostsAddress: string
 }
 
-interface Run {
+interface Run extends CollectedOutput {
   readonly child: ChildProcess
   /** The first JSON line: connected, or the error connect failed with. */
   readonly ready: Promise<Connected | { readonly error: { readonly code: string; readonly message: string } }>
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  stdout(): string
-  stderr(): string
 }
 
-interface Setup {
-  readonly namespace: Namespace
-  readonly dataDir: string
-  readonly origin: { readonly tlsPort: number; readonly httpPort: number }
-  readonly before: SystemSnapshot
-}
+type Setup = NobodyNamespace
 
-async function setup(): Promise<Setup> {
-  const namespace = await createNamespace(initialHosts)
-  try {
-    polkit.active = namespace
-    const tls = pki.active(registryName)
-    const origin = await startInNamespace<{ tlsPort: number; httpPort: number }>(namespace, process.execPath, [
-      join(here, 'origin.mjs'),
-      JSON.stringify({ cert: tls.cert, key: tls.key }),
-    ])
-    const dataDir = join(work, `data-${namespace.name}`)
-    await fs.mkdir(dataDir, { mode: 0o700 })
-    await fs.chown(dataDir, nobody, nobody)
-    return { namespace, dataDir, origin, before: await snapshot(namespace) }
-  } catch (error) {
-    await namespace.dispose()
-    throw error
-  }
+function setup(): Promise<Setup> {
+  return nobodyNamespace(polkit, work, initialHosts, pki.active(registryName))
 }
 
 function configFor(s: Setup, names: readonly string[]): Record<string, unknown> {
@@ -113,34 +89,26 @@ function startRun(s: Setup, names: readonly string[], resume: boolean): Run {
     JSON.stringify({ config: configFor(s, names), dataDir: s.dataDir, resume }),
   ])
   const child = s.namespace.spawn(file, args, { env: { PATH: toolPath, HOME: work, LANG: 'C.UTF-8' } })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
-  let gone = false
-  void exited.then(() => (gone = true))
+  const output = collectOutput(child)
   const ready = (async () => {
     const until = Date.now() + 60_000
     for (;;) {
+      const out = output.stdout()
       const line = out.split('\n').find((candidate) => candidate.startsWith('{'))
       if (line !== undefined && out.includes('\n')) return JSON.parse(line) as Connected | { error: { code: string; message: string } }
-      if (gone || Date.now() > until) throw new Error(`${gone ? 'the session driver exited' : 'no answer within 60 s'}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`)
+      if (output.gone() || Date.now() > until) {
+        throw new Error(`${output.gone() ? 'the session driver exited' : 'no answer within 60 s'}\n--- stdout ---\n${out}\n--- stderr ---\n${output.stderr()}`)
+      }
       await new Promise((resolve) => setTimeout(resolve, 25))
     }
   })()
-  return { child, ready, exited, stdout: () => out, stderr: () => err }
+  return { child, ready, ...output }
 }
 
 async function connected(run: Run): Promise<Connected> {
   const answer = await run.ready
   if (!('connected' in answer)) throw new Error(`connect failed: ${JSON.stringify(answer)}\n--- stderr ---\n${run.stderr()}`)
   return answer
-}
-
-async function curl(namespace: Namespace, args: readonly string[]): Promise<{ code: number | null; body: string; stderr: string }> {
-  const result = await namespace.exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { env: { PATH: toolPath } })
-  return { code: result.code, body: result.stdout, stderr: result.stderr }
 }
 
 async function nftTable(namespace: Namespace): Promise<string> {
@@ -167,11 +135,7 @@ async function stop(run: Run): Promise<void> {
 }
 
 async function expectAsBefore(s: Setup): Promise<void> {
-  const after = await snapshot(s.namespace)
-  expect(after.nft).toBe(s.before.nft)
-  expect(after.iptables).toBe(s.before.iptables)
-  expect(after.addresses).toBe(s.before.addresses)
-  expect(after.hosts.equals(s.before.hosts)).toBe(true)
+  expect(differences(s.before, await snapshot(s.namespace))).toEqual([])
   expect(await readLease(s.dataDir)).toBeUndefined()
   expect((await fs.readdir(s.dataDir)).filter((name) => name.startsWith('elevate-') || name === 'hosts.backup' || name === 'session.lock')).toEqual([])
 }
@@ -180,7 +144,7 @@ describe('connect with resumeStaleLease after kill -9 (Linux, nobody, alias outs
   it('after a reboot: ONE elevation brings alias and redirect back for the new ports, curl by name works; disconnect gives everything back', async () => {
     const s = await setup()
     try {
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], toolPath)).code).not.toBe(0)
       const start = polkit.authorizations.length
 
       const first = startRun(s, [registryName, bucketName], false)
@@ -191,7 +155,7 @@ describe('connect with resumeStaleLease after kill -9 (Linux, nobody, alias outs
       expect(await s.namespace.addresses()).toContain(defaultAliasAddress)
       expect(await nftTable(s.namespace)).toContain(`ip daddr ${defaultAliasAddress} tcp dport 443 redirect to :${one.bound.port}`)
       expect(await fs.readFile(s.namespace.hostsPath, 'utf8')).toContain(`${defaultAliasAddress} ${registryName}\n${defaultAliasAddress} ${bucketName}\n`)
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).body).toBe(`tls origin: ${registryName} /v2/\n`)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], toolPath)).body).toBe(`tls origin: ${registryName} /v2/\n`)
 
       await kill9(first)
       await simulateReboot(s.namespace)
@@ -199,7 +163,7 @@ describe('connect with resumeStaleLease after kill -9 (Linux, nobody, alias outs
       expect(hostsAfterCrash.equals(s.before.hosts)).toBe(false)
       expect(await s.namespace.addresses()).not.toContain(defaultAliasAddress)
       // Nothing answers by name now: the block points at an address that is gone.
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], toolPath)).code).not.toBe(0)
       const lease = await readLease(s.dataDir)
       expect(lease?.pid).toBe(one.pid)
       expect(lease?.records.map((r) => r.change.kind)).toEqual(['loopback-alias', 'port-redirect', 'hosts'])
@@ -222,10 +186,10 @@ describe('connect with resumeStaleLease after kill -9 (Linux, nobody, alias outs
       expect((await readLease(s.dataDir))?.pid).toBe(two.pid)
       expect(second.stderr()).toContain(`resumed the system changes of an earlier run (pid ${one.pid})`)
 
-      const secure = await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])
+      const secure = await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], toolPath)
       expect(secure.stderr).toBe('')
       expect(secure.body).toBe(`tls origin: ${registryName} /v2/\n`)
-      expect((await curl(s.namespace, [`http://${bucketName}/x`])).body).toBe(`http origin: ${bucketName} /x\n`)
+      expect((await curl(s.namespace, [`http://${bucketName}/x`], toolPath)).body).toBe(`http origin: ${bucketName} /x\n`)
 
       const stopAt = polkit.authorizations.length
       await stop(second)
@@ -269,7 +233,7 @@ describe('connect with resumeStaleLease after kill -9 (Linux, nobody, alias outs
       expect(hosts).not.toContain(bucketName)
       expect(await nftTable(s.namespace)).toContain(`ip daddr ${defaultAliasAddress} tcp dport 443 redirect to :${two.bound.port}`)
       expect((await readLease(s.dataDir))?.records.find((r) => r.change.kind === 'hosts')?.change).toMatchObject({ names: [registryName] })
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).body).toBe(`tls origin: ${registryName} /v2/\n`)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], toolPath)).body).toBe(`tls origin: ${registryName} /v2/\n`)
       expect(second.stderr()).toContain(`resumed the system changes of an earlier run (pid ${one.pid})`)
 
       await stop(second)

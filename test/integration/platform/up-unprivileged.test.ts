@@ -14,21 +14,18 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, promises as fs, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readLease } from '../../../electron/core/lease/lease-journal.js'
 import { builtCli, builtCliTimeoutMs } from '../../helpers/cli.js'
 import { createPki, type Pki } from '../../world/harness/certs.js'
-import { createNamespace, snapshot, sweepStaleNamespaces, type Namespace, type SystemSnapshot } from './netns.js'
-import { requireUnprivilegedTestTools, startPolkit, type Polkit } from './polkit.js'
-import { startInNamespace } from './processes.js'
+import { curl, differences, snapshot, sweepStaleNamespaces, type Namespace } from './netns.js'
+import { nobody, nobodyNamespace, requireUnprivilegedTestTools, startPolkit, type NobodyNamespace, type Polkit } from './polkit.js'
+import { collectOutput, type CollectedOutput } from './processes.js'
 
-const here = dirname(fileURLToPath(import.meta.url))
 const registryName = 'registry-vpc.cn-hangzhou.aliyuncs.com'
 const bucketName = 'aliregistry.oss-cn-hangzhou.aliyuncs.com'
 const initialHosts = '# up-unprivileged test namespace\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n'
-const nobody = 65534
 // No /usr/local/bin: no `docker` is found, so the strategy sees no container engine whatever this machine has.
 const cliPath = '/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -58,59 +55,39 @@ function nobodyCommand(args: readonly string[]): [string, string[]] {
   return polkit.nobodyCommand([process.execPath, cli, ...args])
 }
 
-interface Up {
+interface Up extends CollectedOutput {
   readonly child: ChildProcess
-  stdout(): string
-  stderr(): string
   waitFor(pattern: RegExp): Promise<void>
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 function spawnUp(namespace: Namespace, configPath: string, env: NodeJS.ProcessEnv): Up {
   const [file, args] = nobodyCommand(['up', '--config', configPath, '--hosts-file', '/etc/hosts'])
   const child = namespace.spawn(file, args, { env })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
-  let gone = false
-  void exited.then(() => (gone = true))
+  const output = collectOutput(child)
   return {
     child,
-    stdout: () => out,
-    stderr: () => err,
-    exited,
+    ...output,
     async waitFor(pattern) {
       const until = Date.now() + 30_000
-      while (!pattern.test(out)) {
-        if (gone || Date.now() > until) throw new Error(`${gone ? 'up exited' : 'no match within 30 s'} waiting for ${pattern}\n--- stdout ---\n${out}\n--- stderr ---\n${err}`)
+      while (!pattern.test(output.stdout())) {
+        if (output.gone() || Date.now() > until) {
+          throw new Error(`${output.gone() ? 'up exited' : 'no match within 30 s'} waiting for ${pattern}\n--- stdout ---\n${output.stdout()}\n--- stderr ---\n${output.stderr()}`)
+        }
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
     },
   }
 }
 
-interface Setup {
-  readonly namespace: Namespace
-  readonly dataDir: string
+interface Setup extends NobodyNamespace {
   readonly configPath: string
   readonly env: NodeJS.ProcessEnv
-  readonly before: SystemSnapshot
 }
 
 async function setup(): Promise<Setup> {
-  const namespace = await createNamespace(initialHosts)
+  const base = await nobodyNamespace(polkit, work, initialHosts, pki.active(registryName))
+  const { namespace, dataDir, origin } = base
   try {
-    polkit.active = namespace
-    const tls = pki.active(registryName)
-    const origin = await startInNamespace<{ tlsPort: number; httpPort: number }>(namespace, process.execPath, [
-      join(here, 'origin.mjs'),
-      JSON.stringify({ cert: tls.cert, key: tls.key }),
-    ])
-    const dataDir = join(work, `data-${namespace.name}`)
-    await fs.mkdir(dataDir, { mode: 0o700 })
-    await fs.chown(dataDir, nobody, nobody)
     const configPath = join(work, `config-${namespace.name}.json`)
     // The default listen section (127.0.0.1:443/80); the "ECS" is the origin itself, in sni mode.
     await fs.writeFile(
@@ -122,16 +99,11 @@ async function setup(): Promise<Setup> {
       { mode: 0o644 },
     )
     const env = { PATH: cliPath, HOME: work, ACR_BRIDGE_DATA_DIR: dataDir, ACR_BRIDGE_LOG: 'info', LANG: 'C.UTF-8' }
-    return { namespace, dataDir, configPath, env, before: await snapshot(namespace) }
+    return { ...base, configPath, env }
   } catch (error) {
     await namespace.dispose()
     throw error
   }
-}
-
-async function curl(namespace: Namespace, args: readonly string[]): Promise<{ code: number | null; body: string; stderr: string }> {
-  const result = await namespace.exec('curl', ['-sS', '--max-time', '10', '--noproxy', '*', ...args], { env: { PATH: cliPath } })
-  return { code: result.code, body: result.stdout, stderr: result.stderr }
 }
 
 function uidOf(pid: number): number {
@@ -140,11 +112,7 @@ function uidOf(pid: number): number {
 }
 
 async function expectAsBefore(s: Setup): Promise<void> {
-  const after = await snapshot(s.namespace)
-  expect(after.nft).toBe(s.before.nft)
-  expect(after.iptables).toBe(s.before.iptables)
-  expect(after.addresses).toBe(s.before.addresses)
-  expect(after.hosts.equals(s.before.hosts)).toBe(true)
+  expect(differences(s.before, await snapshot(s.namespace))).toEqual([])
   expect(await readLease(s.dataDir)).toBeUndefined()
   expect((await fs.readdir(s.dataDir)).filter((name) => name.startsWith('elevate-') || name === 'hosts.backup')).toEqual([])
 }
@@ -154,7 +122,7 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
     const s = await setup()
     try {
       // Nothing answers on 443 yet: the test can fail.
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], cliPath)).code).not.toBe(0)
       const start = polkit.authorizations.length
 
       const up = spawnUp(s.namespace, s.configPath, s.env)
@@ -183,10 +151,10 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
       ])
 
       // By name, through the hosts file, the redirect and the unprivileged tunnel: TLS end to end, HTTP by Host.
-      const secure = await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])
+      const secure = await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], cliPath)
       expect(secure.stderr).toBe('')
       expect(secure.body).toBe(`tls origin: ${registryName} /v2/\n`)
-      const plain = await curl(s.namespace, [`http://${bucketName}/docker/registry/v2/blobs/x`])
+      const plain = await curl(s.namespace, [`http://${bucketName}/docker/registry/v2/blobs/x`], cliPath)
       expect(plain.body).toBe(`http origin: ${bucketName} /docker/registry/v2/blobs/x\n`)
 
       up.child.kill('SIGINT')
@@ -195,7 +163,7 @@ describe('acr-bridge up as an ordinary user (Linux, nft redirect)', () => {
       expect(polkit.authorizations.slice(start).map((a) => a.uid)).toEqual([nobody, nobody])
       expect(polkit.authorizations[start + 1]!.script).toContain('nft delete table ip acr_bridge')
       await expectAsBefore(s)
-      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`])).code).not.toBe(0)
+      expect((await curl(s.namespace, ['--cacert', pki.caFile, `https://${registryName}/v2/`], cliPath)).code).not.toBe(0)
     } finally {
       polkit.active = undefined
       await s.namespace.dispose()
