@@ -92,6 +92,17 @@ describe('tunnel: listening', () => {
     expect(bridge.configSets[0]?.config.listen).toMatchObject({ address: '::1', alias: false, mechanism: 'direct' })
   })
 
+  it('a mechanism change shows the verdict on the fixed high ports typed before it at once', async () => {
+    renderApp({ tab: 'tunnel' })
+    await loaded('Listening')
+    const high = screen.getByRole('textbox', { name: 'Fixed high TLS port (optional)' })
+    fireEvent.change(high, { target: { value: '443' } }) // typed, not left yet: no verdict shown
+    expect(high.getAttribute('aria-invalid')).not.toBe('true')
+    fireEvent.change(screen.getByRole('combobox', { name: 'How ports 443 and 80 reach the tunnel' }), { target: { value: 'redirect' } })
+    expect(high.getAttribute('aria-invalid')).toBe('true')
+    expect(describedError(high)).toBe('Enter a port from 1024 to 65535 (both fixed ports, or neither).')
+  })
+
   it('a refusal naming listen.mechanism (the core on Windows) is shown at the mechanism', async () => {
     const { bridge } = renderApp({ tab: 'tunnel' })
     await loaded('Listening')
