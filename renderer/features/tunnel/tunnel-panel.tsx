@@ -77,6 +77,29 @@ export function TunnelPanel() {
     )
   }
 
+  /** A select for a draft field; a choice also shows the verdict of `alsoCheck`, fields validated against it. */
+  function choice<F extends 'listenAlias' | 'listenMechanism'>(
+    field: F,
+    label: string,
+    choices: readonly TunnelDraft[F][],
+    labelOf: (value: TunnelDraft[F]) => string,
+    alsoCheck: readonly DraftField[] = [],
+  ) {
+    return (
+      <SelectField
+        id={`${id}-${field}`}
+        label={label}
+        value={draft[field]}
+        options={choices.map((value) => ({ value, label: labelOf(value) }))}
+        error={errorFor(field)}
+        onChange={(value) => {
+          update({ [field]: value } as Partial<TunnelDraft>)
+          for (const checked of [field, ...alsoCheck]) touch(checked)
+        }}
+      />
+    )
+  }
+
   /** Saves the draft; false when it is invalid or was refused (the errors then show at the fields). */
   async function saveDraft(): Promise<boolean> {
     setTouched(new Set(Object.keys(draft) as DraftField[]))
@@ -215,29 +238,9 @@ export function TunnelPanel() {
         {text('listenPort', t('tunnel.listenPort'), { numeric: true, placeholder: '443' })}
         {text('listenHttpPort', t('tunnel.listenHttpPort'), { numeric: true, placeholder: '80' })}
         {text('proxyPort', t('tunnel.proxyPort'), { numeric: true })}
-        <SelectField
-          id={`${id}-listenAlias`}
-          label={t('tunnel.alias')}
-          value={draft.listenAlias}
-          options={aliasChoices.map((value) => ({ value, label: t(`tunnel.alias.${value}`) }))}
-          error={errorFor('listenAlias')}
-          onChange={(listenAlias) => {
-            update({ listenAlias })
-            touch('listenAlias')
-          }}
-        />
-        <SelectField
-          id={`${id}-listenMechanism`}
-          label={t('tunnel.mechanism')}
-          value={draft.listenMechanism}
-          options={mechanismChoices.map((value) => ({ value, label: t(`tunnel.mechanism.${value}`) }))}
-          error={errorFor('listenMechanism')}
-          onChange={(listenMechanism) => {
-            update({ listenMechanism })
-            touch('listenMechanism')
-            touch('highTlsPort')
-          }}
-        />
+        {choice('listenAlias', t('tunnel.alias'), aliasChoices, (value) => t(`tunnel.alias.${value}`))}
+        {/* The fixed high ports are checked against the mechanism: a change shows their verdict at once. */}
+        {choice('listenMechanism', t('tunnel.mechanism'), mechanismChoices, (value) => t(`tunnel.mechanism.${value}`), ['highTlsPort'])}
         {draft.listenMechanism === 'direct' && draft.highTlsPort === '' && draft.highHttpPort === '' ? null : (
           <>
             {text('highTlsPort', t('tunnel.highTlsPort'), { numeric: true })}
