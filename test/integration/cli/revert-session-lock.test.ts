@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
-import { applySystemChanges } from '../../../electron/core/lease/system-changes.js'
 import { readProcessStart, sessionLockFileName } from '../../../electron/core/session/session-lock.js'
 import { builtCli, builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
-import { exitedStandIn, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
+import { exitedStandIn, leaseHostsBlock, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 
 const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
 const names = ['registry-vpc.cn-beijing.aliyuncs.com', 'dockerauth-vpc.cn-beijing.aliyuncs.com']
@@ -38,20 +37,7 @@ async function leftBySession(pid: number, processStart: string | undefined) {
   const hostsPath = join(dir, 'hosts')
   await fs.mkdir(dir)
   await fs.writeFile(hostsPath, original)
-  await applySystemChanges(
-    { hosts: { hostsPath, entries: names.map((name) => ({ address: '127.0.0.1', name })), takeOver: false, flushResolverCache: false } },
-    {
-      dataDir,
-      platform: 'linux',
-      elevator: {
-        run: async () => {
-          throw new Error('no elevation expected: the test writes a file it owns')
-        },
-      },
-      canWriteDirectly: async () => true,
-      pid,
-    },
-  )
+  await leaseHostsBlock({ dataDir, hostsPath, names, pid })
   const lock = { pid, startedAt: '2026-11-28T20:00:00.000Z', ...(processStart === undefined ? {} : { processStart }), hostsPath }
   await fs.writeFile(join(dataDir, sessionLockFileName), `${JSON.stringify(lock)}\n`)
   const snapshot = async () => ({

@@ -9,9 +9,8 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { applySystemChanges } from '../../../electron/core/lease/system-changes.js'
 import { builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
-import { exitedStandIn, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
+import { exitedStandIn, leaseHostsBlock, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 import { buildCli, loopbackResolvConf, privateResolverCommand, runCliOnce } from '../cli-up/cli-process.js'
 
 const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
@@ -48,22 +47,7 @@ async function workspace(owner?: number) {
   const hostsPath = join(dir, 'hosts')
   await fs.mkdir(dataDir, { recursive: true })
   await fs.writeFile(hostsPath, original)
-  if (owner !== undefined) {
-    await applySystemChanges(
-      { hosts: { hostsPath, entries: [{ address: '127.0.0.1', name: registry }], takeOver: false, flushResolverCache: false } },
-      {
-        dataDir,
-        platform: 'linux',
-        elevator: {
-          run: async () => {
-            throw new Error('no elevation expected: the test writes a file it owns')
-          },
-        },
-        canWriteDirectly: async () => true,
-        pid: owner,
-      },
-    )
-  }
+  if (owner !== undefined) await leaseHostsBlock({ dataDir, hostsPath, names: [registry], pid: owner })
   const configPath = join(dir, 'config.json')
   const config = {
     regions: [{ id: 'cn-beijing', endpoints: ['registry-vpc'] }],
