@@ -310,11 +310,12 @@ class SshDialerImpl implements SshDialer {
   }
 
   stats(): SshDialerStats {
+    const warm = this.warmChannelCount()
     return {
       connected: this.live !== undefined,
-      openChannels: this.openChannelCount - this.warmChannelCount(),
+      openChannels: this.openChannelCount - warm,
       reconnects: Math.max(0, this.connections - 1),
-      warmChannels: this.warmChannelCount(),
+      warmChannels: warm,
     }
   }
 
@@ -1042,7 +1043,6 @@ class ForwardedStream extends Duplex {
   private pendingWrite: ((error?: Error | null) => void) | undefined
   private pendingFinal: ((error?: Error | null) => void) | undefined
   private remoteClosed = false
-  private remoteEnded = false
   /** What sshd may still send (its view of our receive window), when we keep the window (windowControl). */
   private window = ssh2OpenWindow
   /** The window was grown to wideWindow once. */
@@ -1085,7 +1085,6 @@ class ForwardedStream extends Duplex {
   }
 
   private readonly onEnd = (): void => {
-    this.remoteEnded = true
     this.push(null)
   }
 

@@ -10,8 +10,8 @@
 // - A dial takes the oldest idle connection (a hit) or, when none is idle, dials fresh exactly as without a pool
 //   (a miss). The pool is then topped up to `size` in the background: after a hit, and after a miss whose fresh
 //   dial succeeded (a target that refused or failed gets nothing dialed ahead). After a hit the top-up waits for the
-//   next timer turn, so the replacement's socket and connect are not made before the client's first bytes leave
-//   on the connection just handed out (on loopback that setup is most of what a hop costs).
+//   next timer turn, so the client's first bytes leave on the connection just handed out before the replacement's
+//   socket and connect are made.
 // - An idle connection is watched: one that got data, 'end', 'error' or 'close' is dropped at once and never handed
 //   out. It is recycled (closed quietly, replaced while warm) after maxIdleMs, well before the peers' own
 //   deadlines (our relay cuts a silent client after 5 s).
