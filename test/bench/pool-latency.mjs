@@ -19,15 +19,14 @@
 //   (rttMs also from ACRB_POOL_BENCH_RTT_MS when not given on the command line)
 // Everything runs in a network namespace this script creates (own loopback, fixed ports, nothing leaves it).
 
-import { mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawn } from 'node:child_process'
 import { startDelayRelay } from './lib/delay-relay.mjs'
 import { interleave } from './lib/interleave.mjs'
 import { createNetns } from './lib/netns.mjs'
+import { createTempDir } from './lib/temp-dir.mjs'
 import { readCpuSeconds, startChild, stopAll } from './lib/proc.mjs'
 import { fmt, median, percentile } from './lib/stats.mjs'
 import { latencySeries } from './lib/tunnel/client.mjs'
@@ -52,7 +51,8 @@ async function outside() {
   if (!existsSync(join(dist, 'electron', 'core', 'tunnel', 'upstream-pool.js'))) {
     throw new Error(`${join(dist, 'electron', 'core', 'tunnel')} has no upstream-pool.js: run npm run build:electron first`)
   }
-  const dir = await mkdtemp(join(tmpdir(), 'acrb-pool-bench-'))
+  const temp = await createTempDir('acrb-pool-bench-')
+  const dir = temp.path
   const ns = await createNetns('acrb-poolb')
   try {
     await new Promise((resolve, reject) => {
@@ -64,7 +64,7 @@ async function outside() {
     })
   } finally {
     await ns.dispose()
-    await rm(dir, { recursive: true, force: true })
+    await temp.remove()
   }
 }
 

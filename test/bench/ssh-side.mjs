@@ -16,12 +16,11 @@
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startDelayRelay } from './lib/delay-relay.mjs'
 import { createNetns } from './lib/netns.mjs'
+import { createTempDir } from './lib/temp-dir.mjs'
 import { readCpuSeconds, startChild, stopAll } from './lib/proc.mjs'
 import { fmt, median, percentile } from './lib/stats.mjs'
 import { latencySeries, tlsDownload } from './lib/tunnel/client.mjs'
@@ -43,7 +42,8 @@ async function outside() {
     options.builds[label] = full
   }
   if (process.getuid?.() !== 0) throw new Error('run as root: the benchmark creates a network namespace and starts sshd')
-  const dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-side-'))
+  const temp = await createTempDir('acrb-ssh-side-')
+  const dir = temp.path
   try {
     const ns = await createNetns('acrb-ssh-side')
     try {
@@ -60,7 +60,7 @@ async function outside() {
       await ns.dispose()
     }
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await temp.remove()
   }
 }
 

@@ -2,11 +2,12 @@
 // traffic can leave it. Needs root and iproute2.
 
 import { randomBytes } from 'node:crypto'
-import { run, runChecked } from './proc.mjs'
+import { onInterrupt, run, runChecked } from './proc.mjs'
 
 /**
  * Creates namespace `<prefix>-<pid>-<random>` with loopback up. dispose() SIGKILLs every process still inside
- * (all of them were started by the bench) and deletes the namespace; it is idempotent.
+ * (all of them were started by the bench) and deletes the namespace; it is idempotent, and it also runs when the
+ * bench is stopped with SIGINT or SIGTERM (onInterrupt).
  */
 export async function createNetns(prefix = 'acrb-bench') {
   if (process.getuid?.() !== 0) throw new Error('the benchmark creates a network namespace and must run as root')
@@ -17,6 +18,7 @@ export async function createNetns(prefix = 'acrb-bench') {
   const dispose = async () => {
     if (disposed) return
     disposed = true
+    forget()
     const pids = await run('ip', ['netns', 'pids', name])
     for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
       try {
@@ -27,6 +29,8 @@ export async function createNetns(prefix = 'acrb-bench') {
     }
     await run('ip', ['netns', 'del', name])
   }
+  // A bench stopped by a signal removes the namespace too (and with it whatever it started inside).
+  const forget = onInterrupt(dispose)
   try {
     await runChecked('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
   } catch (error) {

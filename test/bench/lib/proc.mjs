@@ -171,6 +171,39 @@ process.once('exit', () => {
   for (const child of live) signalGroup(child.pid, 'SIGKILL')
 })
 
+/** What a bench stopped by a signal still has to undo (a namespace, a temp folder), newest last. */
+const interruptCleanups = new Set()
+let interrupted = false
+
+/**
+ * Registers `cleanup` (may be async) to run when the bench is stopped with SIGINT or SIGTERM: the cleanups run
+ * newest first, then every child is stopped and the process exits 130 / 143. Without this a stopped bench skips
+ * its finally blocks and leaves its namespace, with sshd and the origin still running in it, behind.
+ * Returns the function that takes the cleanup back (call it where the finally block has done the work).
+ */
+export function onInterrupt(cleanup) {
+  interruptCleanups.add(cleanup)
+  return () => interruptCleanups.delete(cleanup)
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    if (interrupted) return
+    interrupted = true
+    void (async () => {
+      for (const cleanup of [...interruptCleanups].reverse()) {
+        try {
+          await cleanup()
+        } catch {
+          // the next cleanup still runs
+        }
+      }
+      await stopAll()
+      process.exit(code)
+    })()
+  })
+}
+
 /**
  * Memory of process `pid` from /proc/<pid>/status: rss (VmRSS) and hwm (VmHWM, the peak RSS) in KiB.
  * Throws when the process is gone.

@@ -4,10 +4,10 @@
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createTempDir } from '../lib/temp-dir.mjs'
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const dist = join(repoRoot, 'dist', 'electron')
@@ -75,7 +75,8 @@ export async function run(report) {
   const privileged = await import(pathToFileURL(join(dist, 'core', 'privileged', 'index.js')).href)
 
   const original = hostsFile()
-  const dir = await mkdtemp(join(tmpdir(), 'acr-bridge-bench-hosts-'))
+  const temp = await createTempDir('acr-bridge-bench-hosts-')
+  const dir = temp.path
   try {
     const hostsPath = join(dir, 'hosts')
     const dataDir = join(dir, 'data')
@@ -146,6 +147,6 @@ export async function run(report) {
     report.figure({ name: 'CLI `revert` end to end (10,000 lines)', value: median(cliRevert), unit: 'ms', runs: cliRuns, note: spread(cliRevert) })
     report.figure({ name: 'CLI start-up alone (`catalog`)', value: median(cliStart), unit: 'ms', runs: cliRuns, note: spread(cliStart) })
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await temp.remove()
   }
 }

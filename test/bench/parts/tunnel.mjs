@@ -17,11 +17,11 @@
 
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createNetns } from '../lib/netns.mjs'
+import { createTempDir } from '../lib/temp-dir.mjs'
 import { fmt } from '../lib/stats.mjs'
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -93,12 +93,10 @@ function runDriver(ns, options) {
     let stdout = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.on('error', reject)
-    const stop = () => child.kill('SIGTERM')
-    process.once('SIGINT', stop)
-    child.on('close', (code) => {
-      process.off('SIGINT', stop)
+    // A stopped bench (SIGINT, SIGTERM) ends the driver with the namespace it runs in (createNetns).
+    child.on('close', (code, signal) => {
       if (code !== 0) {
-        reject(new Error(`the tunnel bench driver exited ${code}`))
+        reject(new Error(code === null ? `the tunnel bench driver was stopped (${signal})` : `the tunnel bench driver exited ${code}`))
         return
       }
       try {
@@ -214,7 +212,8 @@ export async function run(report) {
   const options = settings()
   checkPrerequisites(options.dist)
   if (options.baselineDist !== undefined) checkPrerequisites(options.baselineDist)
-  const dir = await mkdtemp(join(tmpdir(), 'acrb-bench-tunnel-'))
+  const temp = await createTempDir('acrb-bench-tunnel-')
+  const dir = temp.path
   let result
   try {
     const ns = await createNetns('acrb-bench')
@@ -224,7 +223,7 @@ export async function run(report) {
       await ns.dispose()
     }
   } finally {
-    await rm(dir, { recursive: true, force: true })
+    await temp.remove()
   }
   if (process.env.ACRB_BENCH_TUNNEL_JSON) await writeFile(process.env.ACRB_BENCH_TUNNEL_JSON, `${JSON.stringify(result, null, 2)}\n`)
 
