@@ -2,58 +2,35 @@
 // (SIGSTOP: only keepalive notices), then back on the same port. The dialer must reconnect by itself, and stop
 // for good on close().
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { isBridgeError } from '../../../electron/core/errors.js'
-import { createSshDialer, type SshConnectionState, type SshDialer, type SshDialerOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
-import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import type { SshConnectionState, SshDialer, SshDialerOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
+import type { Sshd } from '../../helpers/sshd.js'
 import { readAll, startEchoServer, waitUntil, type TestServer } from './servers.js'
+import { startSshdFixture, type SshdFixture } from './sshd-fixture.js'
 
-const me = userInfo().username
-
-let dir: string
+let fixture: SshdFixture
 let sshd: Sshd
 let echo: TestServer
-let clientKey: KeyPair
-let knownHostsPath: string
-const dialers: SshDialer[] = []
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-reconnect-'))
-  clientKey = await generateKeyPair(dir, 'id_client')
-  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
+  fixture = await startSshdFixture('ssh-reconnect')
+  sshd = fixture.sshd
   echo = await startEchoServer()
-  knownHostsPath = join(dir, 'known_hosts')
-  const key = sshd.hostKeys[0]!
-  await writeFile(knownHostsPath, `[127.0.0.1]:${sshd.port} ${key.keyType} ${key.keyBase64}\n`)
 })
 
 afterEach(async () => {
-  await Promise.allSettled(dialers.splice(0).map((dialer) => dialer.close()))
+  await fixture.closeDialers()
   if (!sshd.running) await sshd.restart()
 })
 
 afterAll(async () => {
-  await Promise.allSettled([sshd?.dispose(), echo?.close()])
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await Promise.allSettled([fixture?.dispose(), echo?.close()])
 })
 
 function dialer(options: Partial<SshDialerOptions> = {}): { dialer: SshDialer; states: SshConnectionState[] } {
-  const created = createSshDialer({
-    host: '127.0.0.1',
-    port: sshd.port,
-    username: me,
-    privateKey: clientKey.privateKey,
-    knownHostsPath,
-    readyTimeoutMs: 5_000,
-    dialTimeoutMs: 15_000,
-    backoff: { initialMs: 100, maxMs: 400 },
-    ...options,
-  })
-  dialers.push(created)
+  const created = fixture.dialer({ readyTimeoutMs: 5_000, backoff: { initialMs: 100, maxMs: 400 }, ...options })
   const states: SshConnectionState[] = []
   created.onDidChangeState((state) => states.push(state))
   return { dialer: created, states }

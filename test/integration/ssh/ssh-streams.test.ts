@@ -2,14 +2,10 @@
 // backpressure, channel accounting over 500 dials, and channel-open failures.
 
 import { randomBytes, createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isBridgeError } from '../../../electron/core/errors.js'
-import { createSshDialer, type SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
-import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import type { SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
 import {
   bulkDigest,
   digestAll,
@@ -21,34 +17,20 @@ import {
   waitUntil,
   type TestServer,
 } from './servers.js'
+import { startSshdFixture, type SshdFixture } from './sshd-fixture.js'
 
-const me = userInfo().username
-
-let dir: string
-let sshd: Sshd
-let clientKey: KeyPair
+let fixture: SshdFixture
 let dialer: SshDialer
 const servers: TestServer[] = []
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-streams-'))
-  clientKey = await generateKeyPair(dir, 'id_client')
-  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
-  dialer = createSshDialer(await optionsFor(sshd))
+  fixture = await startSshdFixture('ssh-streams')
+  dialer = fixture.dialer()
 })
 
 afterAll(async () => {
-  await dialer?.close()
-  await Promise.allSettled([sshd?.dispose(), ...servers.map((server) => server.close())])
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await Promise.allSettled([fixture?.dispose(), ...servers.map((server) => server.close())])
 })
-
-async function optionsFor(server: Sshd) {
-  const knownHostsPath = join(dir, `known_hosts_${server.port}`)
-  const key = server.hostKeys[0]!
-  await writeFile(knownHostsPath, `[127.0.0.1]:${server.port} ${key.keyType} ${key.keyBase64}\n`)
-  return { host: '127.0.0.1', port: server.port, username: me, privateKey: clientKey.privateKey, knownHostsPath, dialTimeoutMs: 15_000 }
-}
 
 async function serve(start: Promise<TestServer>): Promise<TestServer> {
   const server = await start
@@ -57,7 +39,7 @@ async function serve(start: Promise<TestServer>): Promise<TestServer> {
 }
 
 function sshConnections(): number {
-  return sshd.log().match(/Connection from 127\.0\.0\.1 port \d+/g)?.length ?? 0
+  return fixture.sshd.log().match(/Connection from 127\.0\.0\.1 port \d+/g)?.length ?? 0
 }
 
 describe('ssh dialer: forwarded channels through a real sshd', () => {
@@ -202,8 +184,8 @@ describe('ssh dialer: forwarded channels through a real sshd', () => {
   })
 
   it('reports forwarding disabled on the ECS as UPSTREAM_REFUSED with a hint about AllowTcpForwarding', async () => {
-    const strict = await startSshd({ authorizedKeys: [clientKey.publicKeyLine], extraConfig: ['AllowTcpForwarding no'] })
-    const strictDialer = createSshDialer(await optionsFor(strict))
+    const strict = await startSshdFixture('ssh-strict', { extraConfig: ['AllowTcpForwarding no'] })
+    const strictDialer = strict.dialer()
     try {
       const echo = await serve(startEchoServer())
       const error = await strictDialer.dial({ name: '127.0.0.1', port: echo.port }).catch((e: unknown) => e)
@@ -214,7 +196,6 @@ describe('ssh dialer: forwarded channels through a real sshd', () => {
       expect(strictDialer.stats().openChannels).toBe(0)
       expect(echo.accepted).toBe(0)
     } finally {
-      await strictDialer.close()
       await strict.dispose()
     }
   })

@@ -3,55 +3,30 @@
 // untaken channel is closed after maxIdleMs and replaced only while the target is hot, a channel the target closed
 // or spoke on meanwhile is never handed out, and close() leaves nothing open.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createSshDialer, type SshDialer, type SshWarmOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
-import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import type { SshDialer, SshWarmOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
 import { readAll, startServer, waitUntil, type TestServer } from './servers.js'
+import { startSshdFixture, type SshdFixture } from './sshd-fixture.js'
 
-const me = userInfo().username
-
-let dir: string
-let sshd: Sshd
-let clientKey: KeyPair
-let knownHostsPath: string
-const dialers: SshDialer[] = []
+let fixture: SshdFixture
 const servers: TestServer[] = []
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-warm-'))
-  clientKey = await generateKeyPair(dir, 'id_client')
-  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
-  knownHostsPath = join(dir, 'known_hosts')
-  const key = sshd.hostKeys[0]!
-  await writeFile(knownHostsPath, `[127.0.0.1]:${sshd.port} ${key.keyType} ${key.keyBase64}\n`)
+  fixture = await startSshdFixture('ssh-warm')
 })
 
 afterEach(async () => {
-  await Promise.allSettled(dialers.splice(0).map((dialer) => dialer.close()))
+  await fixture.closeDialers()
   await Promise.allSettled(servers.splice(0).map((server) => server.close()))
 })
 
 afterAll(async () => {
-  await sshd?.dispose()
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await fixture?.dispose()
 })
 
 function dialer(warm: SshWarmOptions): SshDialer {
-  const created = createSshDialer({
-    host: '127.0.0.1',
-    port: sshd.port,
-    username: me,
-    privateKey: clientKey.privateKey,
-    knownHostsPath,
-    dialTimeoutMs: 15_000,
-    warm,
-  })
-  dialers.push(created)
-  return created
+  return fixture.dialer({ warm })
 }
 
 /**

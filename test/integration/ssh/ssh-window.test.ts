@@ -4,26 +4,19 @@
 // same dialer without the delay keeps ssh2's own window.
 
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { tmpdir, userInfo } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { Logger } from '../../../electron/core/logger.js'
-import { createSshDialer, type SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
-import { generateKeyPair, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import type { SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
 import { bulkDigest, digestAll, startBulkServer, startServer, waitUntil, type TestServer } from './servers.js'
+import { startSshdFixture, type SshdFixture } from './sshd-fixture.js'
 
-const me = userInfo().username
 const oneWayDelayMs = 5
 
-let dir: string
-let sshd: Sshd
-let clientKey: KeyPair
+let fixture: SshdFixture
 let relay: Server
 let relayPort: number
 const relaySockets = new Set<Socket>()
-const dialers: SshDialer[] = []
 const servers: TestServer[] = []
 
 /** Forwards 127.0.0.1:<port> to sshd, every chunk and FIN held back oneWayDelayMs in each direction. */
@@ -50,45 +43,28 @@ function startDelayRelay(targetPort: number): Promise<Server> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-window-'))
-  clientKey = await generateKeyPair(dir, 'id_client')
-  sshd = await startSshd({ authorizedKeys: [clientKey.publicKeyLine] })
-  relay = await startDelayRelay(sshd.port)
+  fixture = await startSshdFixture('ssh-window')
+  relay = await startDelayRelay(fixture.sshd.port)
   relayPort = (relay.address() as { port: number }).port
-  const key = sshd.hostKeys[0]!
-  await writeFile(
-    join(dir, 'known_hosts'),
-    `[127.0.0.1]:${sshd.port} ${key.keyType} ${key.keyBase64}\n[127.0.0.1]:${relayPort} ${key.keyType} ${key.keyBase64}\n`,
-  )
+  await fixture.trustOn(relayPort)
 })
 
 afterEach(async () => {
-  await Promise.allSettled(dialers.splice(0).map((dialer) => dialer.close()))
+  await fixture.closeDialers()
   await Promise.allSettled(servers.splice(0).map((server) => server.close()))
 })
 
 afterAll(async () => {
   for (const socket of relaySockets) socket.destroy()
   await new Promise<void>((resolve) => (relay === undefined ? resolve() : relay.close(() => resolve())))
-  await sshd?.dispose()
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await fixture?.dispose()
 })
 
 /** A dialer to sshd directly or through the delaying relay, and the debug lines it logged. */
 function dialer(through: 'relay' | 'direct'): { dialer: SshDialer; debug: string[] } {
   const debug: string[] = []
   const logger: Logger = { error() {}, warn() {}, info() {}, debug: (message: string) => void debug.push(message) }
-  const created = createSshDialer({
-    host: '127.0.0.1',
-    port: through === 'relay' ? relayPort : sshd.port,
-    username: me,
-    privateKey: clientKey.privateKey,
-    knownHostsPath: join(dir, 'known_hosts'),
-    dialTimeoutMs: 15_000,
-    warm: false,
-    logger,
-  })
-  dialers.push(created)
+  const created = fixture.dialer({ ...(through === 'relay' ? { port: relayPort } : {}), warm: false, logger })
   return { dialer: created, debug }
 }
 
