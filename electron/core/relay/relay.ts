@@ -9,6 +9,7 @@ import { peekUntil } from '../tunnel/peek.js'
 import { splice, type SpliceHandle } from '../tunnel/splice.js'
 import { classifyAddress } from './address-class.js'
 import { compileAllowList, defaultAllowPatterns, type AllowList } from './allow-list.js'
+import { cachingLookup } from './lookup-cache.js'
 import { checkProxyAuthorization, connectPorts, judgeAddresses, judgeName } from './policy.js'
 import type {
   ListenAddress,
@@ -61,6 +62,7 @@ const defaults = {
   idleTimeoutMs: 5 * 60 * 1000,
   maxConnections: 1024,
   connectTimeoutMs: 10_000,
+  lookupCacheMs: 5_000,
 }
 
 /** The default resolver: the OS's, every address, in the order it gives them. */
@@ -429,6 +431,11 @@ function validate(options: RelayOptions): Settings {
     if (!Number.isInteger(value) || value < 1) throw invalidOption(field, 'must be a positive whole number', `Leave ${field} out to use ${fallback}.`)
     return value
   }
+  const lookupCacheMs = options.lookupCacheMs ?? defaults.lookupCacheMs
+  if (!Number.isInteger(lookupCacheMs) || lookupCacheMs < 0) {
+    throw invalidOption('lookupCacheMs', 'must be a whole number of milliseconds, 0 or more', `Leave lookupCacheMs out to use ${defaults.lookupCacheMs}; 0 resolves for every connection.`)
+  }
+  const lookup = options.lookup ?? systemLookup
 
   const allowLoopback = new BlockList()
   for (const [index, address] of (options.allowLoopbackAddresses ?? []).entries()) {
@@ -440,7 +447,7 @@ function validate(options: RelayOptions): Settings {
 
   return {
     allow: compileAllowList(options.allow ?? defaultAllowPatterns),
-    lookup: options.lookup ?? systemLookup,
+    lookup: lookupCacheMs > 0 ? cachingLookup(lookup, { ttlMs: lookupCacheMs }) : lookup,
     deadlineMs: positive(options.clientHelloDeadlineMs, defaults.clientHelloDeadlineMs, 'clientHelloDeadlineMs'),
     helloBound: Math.min(positive(options.maxHelloBytes, defaults.maxHelloBytes, 'maxHelloBytes'), maxClientHelloBytes),
     idleTimeoutMs: positive(options.idleTimeoutMs, defaults.idleTimeoutMs, 'idleTimeoutMs'),

@@ -35,6 +35,11 @@ export interface RelayOptions {
   /** Name patterns to forward (allow-list.ts); default ['*.aliyuncs.com']. */
   readonly allow?: readonly string[]
   readonly lookup?: RelayLookup
+  /**
+   * How long the addresses a name resolved to are reused for later connections (the address checks run on every
+   * use); default 5000; 0 resolves the name for every connection.
+   */
+  readonly lookupCacheMs?: number
   /** The ClientHello, an HTTP request head or a CONNECT request head must be complete within this; default 5000. */
   readonly clientHelloDeadlineMs?: number
   /** Bytes a ClientHello may take; default 64 KiB (request heads are bounded at 16 KiB by the head parser). */

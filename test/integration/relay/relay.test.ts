@@ -58,6 +58,11 @@ const testLookup: RelayLookup = async (name) => {
       return [v4(deadAddress)]
     case 'fallback.cn-beijing.aliyuncs.com':
       return [v4(deadAddress), v4(tlsOriginAddress)]
+    case 'cached.cn-beijing.aliyuncs.com':
+    case 'uncached.cn-beijing.aliyuncs.com':
+      return [v4(tlsOriginAddress)]
+    case 'cached-loop.cn-beijing.aliyuncs.com':
+      return [v4('127.0.0.1')]
     case 'rebind.cn-beijing.aliyuncs.com':
       // A rebinding resolver: a good answer first, loopback afterwards. The relay must dial the first answer.
       if (rebindAnswered) return [v4('127.0.0.1')]
@@ -165,6 +170,39 @@ describe('relay: forwarding', () => {
     expect(outcome.error).toBeUndefined()
     expect(JSON.parse(outcome.body!)).toMatchObject({ servername: 'rebind.cn-beijing.aliyuncs.com' })
     expect(lookupCalls.filter((n) => n === 'rebind.cn-beijing.aliyuncs.com')).toEqual(['rebind.cn-beijing.aliyuncs.com'])
+  })
+
+  it('reuses a name\'s answer for the next connections, judging it again for each', async () => {
+    const lookups = (name: string): number => lookupCalls.filter((n) => n === name).length
+    for (let i = 0; i < 3; i++) {
+      const outcome = await tlsGet(sniPort(), 'cached.cn-beijing.aliyuncs.com', cert.cert)
+      expect(outcome.status).toBe(200)
+    }
+    expect(lookups('cached.cn-beijing.aliyuncs.com')).toBe(1)
+    // An answer that fails the checks refuses every connection it is reused for, each with its log line.
+    const before = refusedCount('resolves-to-loopback')
+    for (let i = 0; i < 2; i++) {
+      const outcome = await tlsGet(sniPort(), 'cached-loop.cn-beijing.aliyuncs.com', cert.cert)
+      expect(outcome.error?.code).toBe('ERR_SSL_TLSV1_UNRECOGNIZED_NAME')
+      await expectRefusal(outcome.localPort, 'cached-loop.cn-beijing.aliyuncs.com', 'resolves-to-loopback')
+    }
+    expect(refusedCount('resolves-to-loopback')).toBe(before + 2)
+    expect(lookups('cached-loop.cn-beijing.aliyuncs.com')).toBe(1)
+  })
+
+  it('resolves the name for every connection with lookupCacheMs 0', async () => {
+    const uncached = await startRelay({
+      listen: { host: '127.0.0.1', port: 0 },
+      lookup: testLookup,
+      lookupCacheMs: 0,
+      allowLoopbackAddresses: [tlsOriginAddress],
+    })
+    extraRelays.push(uncached)
+    for (let i = 0; i < 2; i++) {
+      const outcome = await tlsGet(uncached.addresses.listen.port, 'uncached.cn-beijing.aliyuncs.com', cert.cert)
+      expect(outcome.status).toBe(200)
+    }
+    expect(lookupCalls.filter((n) => n === 'uncached.cn-beijing.aliyuncs.com')).toHaveLength(2)
   })
 
   it('falls through to the next checked answer when one does not accept', async () => {
@@ -471,6 +509,8 @@ describe('relay: limits', () => {
       [{ listen: { host: '127.0.0.1', port: 70000 } }, 'listen.port'],
       [{ listen: { host: '127.0.0.1', port: 0 }, allowLoopbackAddresses: ['100.100.100.200'] }, 'allowLoopbackAddresses[0]'],
       [{ listen: { host: '127.0.0.1', port: 0 }, maxConnections: 0 }, 'maxConnections'],
+      [{ listen: { host: '127.0.0.1', port: 0 }, lookupCacheMs: -1 }, 'lookupCacheMs'],
+      [{ listen: { host: '127.0.0.1', port: 0 }, lookupCacheMs: 0.5 }, 'lookupCacheMs'],
     ]
     for (const [options, field] of cases) {
       const error = await startRelay(options).then(
