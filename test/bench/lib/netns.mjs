@@ -15,6 +15,7 @@ export async function createNetns(prefix = 'acrb-bench') {
   const added = await run('ip', ['netns', 'add', name])
   if (added.code !== 0) throw new Error(`ip netns add ${name} failed: ${added.stderr.trim()} (is iproute2 installed?)`)
   let disposed = false
+  let forget = () => {}
   const dispose = async () => {
     if (disposed) return
     disposed = true
@@ -30,7 +31,7 @@ export async function createNetns(prefix = 'acrb-bench') {
     await run('ip', ['netns', 'del', name])
   }
   // A bench stopped by a signal removes the namespace too (and with it whatever it started inside).
-  const forget = onInterrupt(dispose)
+  forget = onInterrupt(dispose)
   try {
     await runChecked('ip', ['-n', name, 'link', 'set', 'lo', 'up'])
   } catch (error) {
