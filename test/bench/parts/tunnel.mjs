@@ -4,7 +4,8 @@
 // lib/tunnel/driver.mjs starts the origin, socat, our relay, tinyproxy, sshd, `ssh -L` and one tunnel process per
 // mode, then measures in interleaved rounds and prints JSON; this part turns that into figures, a table, the
 // ratios against the targets and PASS/MISS. Needs root, iproute2, socat, tinyproxy, openssh server and client,
-// openssl: a missing one fails the part with the package to install.
+// openssl, a C compiler (the C reference forwarder is built per run): a missing one fails the part with the package
+// to install.
 //
 // Environment (all optional):
 //   ACRB_BENCH_TUNNEL_QUICK=1         a small run for development (2 rounds, small transfers, 200 connections)
@@ -45,6 +46,7 @@ const peers = [
   ['ssh', 'openssh-client'],
   ['ssh-keygen', 'openssh-client'],
   ['openssl', 'openssl'],
+  ['cc', 'gcc'],
 ]
 
 function which(command) {
@@ -141,6 +143,7 @@ export function evaluate(result) {
     if (tls['sni (before)']) infoRow('TLS MiB/s', 'sni (before)', tls['sni (before)'], tls.socat)
     infoRow('TLS MiB/s', 'socat 1 hop', tls['socat 1 hop'], tls.socat, 'socat → origin')
     infoRow('TLS MiB/s', 'node pipe 1 hop', tls['node pipe 1 hop'], tls['socat 1 hop'], 'the simplest Node forwarder → origin (ratio against socat 1 hop)')
+    infoRow('TLS MiB/s', 'C epoll 1 hop', tls['C epoll 1 hop'], tls['socat 1 hop'], 'the leanest C forwarder → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'sni, no ECS hop', tls['sni, no ECS hop'], tls['socat 1 hop'], 'tunnel → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'relay alone', tls['relay alone'], tls.socat, 'our relay → origin')
     infoRow('TLS MiB/s', 'sni via relay', tls['sni via relay'], tls.socat, 'tunnel → our relay → origin')
@@ -159,7 +162,10 @@ export function evaluate(result) {
   const ours = new Set(['sni', 'sni, no ECS hop', 'sni via relay', 'connect', 'ssh'])
   // What the ECS hop alone adds, so a row can also show the tunnel's own share.
   const hopAlone = { sni: 'socat 1 hop', 'sni via relay': 'relay alone' }
-  const floorNotes = { 'node pipe 1 hop': 'the simplest Node forwarder: what one Node hop costs here' }
+  const floorNotes = {
+    'node pipe 1 hop': 'the simplest Node forwarder: what one Node hop costs here',
+    'C epoll 1 hop': 'the leanest C forwarder (one epoll loop, no fork): what any process in the path costs here',
+  }
   for (const [label, entry] of Object.entries(latency)) {
     const added = entry.p50 - direct
     const value = `${fmt(entry.p50, 2)} / ${fmt(entry.p99, 2)}`
@@ -168,12 +174,15 @@ export function evaluate(result) {
     } else if (ours.has(label) || label.endsWith('(before)')) {
       const ok = Number.isFinite(added) && added <= targets.addedP50Ms && entry.error === undefined
       const hop = latency[hopAlone[label]]
-      const nodeHop = latency['node pipe 1 hop']
+      const against = (floor) => {
+        const other = latency[floor]
+        return other === undefined ? [] : [`${entry.p50 >= other.p50 ? '+' : '−'}${fmt(Math.abs(entry.p50 - other.p50), 2)} against ${floor}`]
+      }
       const share =
         hop !== undefined
           ? `tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`
-          : label === 'sni, no ECS hop' && nodeHop !== undefined
-            ? `${entry.p50 >= nodeHop.p50 ? '+' : '−'}${fmt(Math.abs(entry.p50 - nodeHop.p50), 2)} against node pipe 1 hop`
+          : label === 'sni, no ECS hop'
+            ? [...against('node pipe 1 hop'), ...against('C epoll 1 hop')].join(', ')
             : ''
       rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? share])
       if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })

@@ -14,6 +14,8 @@
 //                 socat tuned :6443 → :7443 and :6080 → :7080 (the reference for the tunnel, same ECS hop)
 //                 socat tuned :5443 → :443 (one hop, for latency)
 //                 the simplest Node forwarder (node-pipe.mjs) :4443 → :443 (one hop: what Node itself costs)
+//                 the leanest C forwarder (epoll-hop.c, built here with cc) :3443 → :443 (one hop: what any process
+//                 in the path costs)
 //                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
 //
 // argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
@@ -23,7 +25,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { interleave } from '../interleave.mjs'
-import { readCpuSeconds, readMemory, startChild, stopAll } from '../proc.mjs'
+import { readCpuSeconds, readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
 import { median, mibPerSecond, percentile } from '../stats.mjs'
 import { concurrentEchoes, latencySeries, rawDownload, tlsDownload } from './client.mjs'
 import { makeCertificate, startOrigin, startSocat, startSshd, startSshL, startTinyproxy } from './peers.mjs'
@@ -51,6 +53,7 @@ const port = {
   socatRaw: 6080,
   socatOneHop: 5443,
   nodePipe: 4443,
+  epollHop: 3443,
   sshL: 2443,
 }
 
@@ -107,6 +110,10 @@ async function measure(dir) {
     ready: 'json',
   })
   pidOf['node pipe'] = nodePipe.pid
+  const epollHopPath = join(dir, 'epoll-hop')
+  await runChecked('cc', ['-O2', '-o', epollHopPath, join(here, 'epoll-hop.c')])
+  const epollHop = await startChild({ name: 'epoll hop', command: epollHopPath, args: [String(port.epollHop), String(port.tls)], ready: 'json' })
+  pidOf['epoll hop'] = epollHop.pid
   await startTinyproxy(dir, port.tinyproxy)
   const { clientKey, knownHostsPath } = await startSshd(dir, port.sshd)
   const sshL = await startSshL({ listenPort: port.sshL, name, targetPort: port.tls, sshPort: port.sshd, clientKey, knownHostsPath })
@@ -139,6 +146,7 @@ async function measure(dir) {
     { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`] },
     { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid },
     { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'] },
+    { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'] },
     { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid },
     { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay },
     { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
