@@ -37,7 +37,10 @@ export interface BridgeErrorOptions {
   readonly hint?: string
   readonly field?: string
   readonly cause?: unknown
-  /** Extra data a caller may act on (e.g. the fingerprint of an unknown SSH host key). */
+  /**
+   * Extra data a caller may act on (e.g. the fingerprint of an unknown SSH host key). `timedOut: true` marks a
+   * failure that is a time limit running out (a dial that got no answer), whatever the message says.
+   */
   readonly details?: Readonly<Record<string, string | number | boolean>>
 }
 

@@ -180,7 +180,7 @@ function serviceHop(role: NameRole): HopKind {
 }
 
 /** A ThroughError as a failed check of `hop` (certificate problems: `certificateHop`), or undefined when aborted. */
-function throughFailure(group: string, error: unknown, hop: HopKind, certificateHop: HopKind, target: { name: string; port: number }, timeoutMs: number): CheckResult | undefined {
+export function throughFailure(group: string, error: unknown, hop: HopKind, certificateHop: HopKind, target: { name: string; port: number }, timeoutMs: number): CheckResult | undefined {
   if (!(error instanceof ThroughError)) throw error
   const where = `${target.name}:${target.port}`
   switch (error.kind) {
@@ -210,6 +210,10 @@ function throughFailure(group: string, error: unknown, hop: HopKind, certificate
         `Allow ${target.name} on the ECS's relay or proxy (acr-bridge relay: --allow; goproxy/nginx: its allow-list).`,
       )
     case 'timeout':
+      // The dialer's time limit ran out first: it knows which hop did not answer (the ECS, the proxy, sshd's channel).
+      if (error.bridgeError !== undefined) {
+        return fail(group, hop, `no stream to ${where} through the tunnel: ${error.bridgeError.message.replace(/\.$/, '')}`, error.bridgeError.hint ?? 'Check the tunnel settings.', timeoutMs)
+      }
       return fail(group, hop, `no answer from ${where} through the tunnel within ${timeoutMs} ms`, `Check that the ECS can reach ${target.name} (security groups, VPC routes, the service itself).`, timeoutMs)
     case 'protocol':
       return fail(group, hop === 'tls' || error.stage === 'tls' ? certificateHop : hop, `${where}: ${error.message}`, `Check that the ECS forwards ${target.name} unchanged (an SNI router or CONNECT proxy, not a TLS-terminating one).`)

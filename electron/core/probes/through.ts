@@ -27,7 +27,7 @@ export type ThroughFailure = 'dial' | 'closed' | 'refused' | 'certificate' | 'ti
 export class ThroughError extends Error {
   readonly kind: ThroughFailure
   readonly stage: 'dial' | 'tls' | 'http'
-  /** The dialer's own error (kind 'dial'), with its hint. */
+  /** The dialer's own error (kind 'dial', or 'timeout' when the dialer's time limit ran out first), with its hint. */
   readonly bridgeError: BridgeError | undefined
   /** kind 'certificate': what the peer presented. */
   readonly certificate: CertificateSummary | undefined
@@ -112,8 +112,8 @@ export async function openThrough(options: OpenOptions): Promise<OpenedStream> {
       if (limit.timedOut()) throw new ThroughError('timeout', 'dial', `no stream to ${options.name}:${options.port} within ${options.timeoutMs} ms`, { cause: error })
       if (options.signal?.aborted === true) throw new ThroughError('aborted', 'dial', 'aborted', { cause: error })
       if (error instanceof BridgeError) {
-        // The dialer's own time limit is ours: the same deadline.
-        if (error.code === 'UPSTREAM_UNREACHABLE' && /within \d+ ms/.test(error.message)) {
+        // The dialer's own time limit is ours (the same deadline): a timeout, told by its mark, not by its wording.
+        if (error.details?.['timedOut'] === true) {
           throw new ThroughError('timeout', 'dial', error.message, { cause: error, bridgeError: error })
         }
         throw new ThroughError('dial', 'dial', error.message, { cause: error, bridgeError: error })

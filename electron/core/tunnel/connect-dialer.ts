@@ -200,6 +200,7 @@ function mapPeekError(error: unknown, proxy: string, authority: string, timeoutM
   if (isBridgeError(error, 'CLIENT_HELLO_TIMEOUT')) {
     return new BridgeError('UPSTREAM_UNREACHABLE', `The proxy ${proxy} did not answer CONNECT ${authority} within ${timeoutMs} ms.`, {
       hint: 'Check that tunnel.port is the proxy port and that the proxy can reach the target.',
+      details: { timedOut: true },
     })
   }
   if (isBridgeError(error, 'CLIENT_HELLO_TOO_LARGE')) {

@@ -558,6 +558,7 @@ class SshDialerImpl implements SshDialer {
           settle(
             new BridgeError('UPSTREAM_UNREACHABLE', `The ECS did not open a channel to ${target.name}:${target.port} within ${seconds(timeoutMs)}.`, {
               hint: 'Check that the ECS can resolve and reach the name (VPC endpoints resolve only inside the VPC).',
+              details: { timedOut: true },
             }),
           ),
         Math.max(0, deadline - this.clock.now()),
@@ -920,7 +921,7 @@ class SshDialerImpl implements SshDialer {
     return new BridgeError(
       'UPSTREAM_UNREACHABLE',
       `No SSH connection to ${this.where} within ${seconds(timeoutMs)}${last === undefined ? '' : `: ${last.message.replace(/\.$/, '')}`}.`,
-      { hint: last?.hint ?? reachHint(this.options.port), ...(last === undefined ? {} : { cause: last }) },
+      { hint: last?.hint ?? reachHint(this.options.port), details: { timedOut: true }, ...(last === undefined ? {} : { cause: last }) },
     )
   }
 }

@@ -83,6 +83,7 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket | TLSSock
     const timer = setTimeout(() => {
       fail(new BridgeError('UPSTREAM_UNREACHABLE', `The ${options.role} ${where} did not answer within ${options.timeoutMs} ms.`, {
         hint: `Check ${options.field}, the ECS security group and this machine's network.`,
+        details: { timedOut: true },
       }))
     }, options.timeoutMs)
 

@@ -4,7 +4,7 @@
 
 import { createServer } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { isBridgeError } from '../../../electron/core/errors.js'
+import { isBridgeError, type BridgeError } from '../../../electron/core/errors.js'
 import type { SshConnectionState, SshDialer, SshDialerOptions } from '../../../electron/core/tunnel/ssh-dialer.js'
 import type { Sshd } from '../../helpers/sshd.js'
 import { readAll, startEchoServer, waitUntil, type TestServer } from './servers.js'
@@ -92,6 +92,7 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
     expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
     expect((error as Error).message).toMatch(/^No SSH connection to 127\.0\.0\.1:\d+ within 0\.7 s: /)
     expect(isBridgeError(error) && error.hint).toMatch(/sshd listens on port/)
+    expect((error as BridgeError).details?.['timedOut']).toBe(true)
   })
 
   it('grows the backoff ×2 up to its cap and resets it only after a stable connection', async () => {

@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises'
 import { createServer, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isBridgeError } from '../../../electron/core/errors.js'
+import { isBridgeError, type BridgeError } from '../../../electron/core/errors.js'
 import { createConnectDialer, parseProxyResponseHead } from '../../../electron/core/tunnel/connect-dialer.js'
 import { startTunnel, type Tunnel } from '../../../electron/core/tunnel/tunnel.js'
 import { Cleanup, listen, makeCerts, randomLoopback, spawnPeer, startOrigin, startTinyproxy, waitForPort, which, type Certs, type Origin, type Tinyproxy } from './peers.js'
@@ -181,6 +181,15 @@ describe('connect dialer, response head handling', () => {
       const timeout = await createConnectDialer({ host: '127.0.0.1', port: silentPort }).dial({ name: registry, port: 443 }, { timeoutMs: 200 }).catch((e: unknown) => e)
       expect(isBridgeError(timeout, 'UPSTREAM_UNREACHABLE')).toBe(true)
       expect((timeout as Error).message).toContain(`127.0.0.1:${silentPort}`)
+      // Marked as a time limit (the probes tell timeouts by this, not by the wording).
+      expect((timeout as BridgeError).details?.['timedOut']).toBe(true)
+      // TLS to a proxy that never answers the handshake: the connect step's own time limit, marked the same way.
+      const tlsTimeout = await createConnectDialer({ host: '127.0.0.1', port: silentPort, tls: true })
+        .dial({ name: registry, port: 443 }, { timeoutMs: 200 })
+        .catch((e: unknown) => e)
+      expect(isBridgeError(tlsTimeout, 'UPSTREAM_UNREACHABLE')).toBe(true)
+      expect((tlsTimeout as Error).message).toMatch(/did not answer within 200 ms/)
+      expect((tlsTimeout as BridgeError).details?.['timedOut']).toBe(true)
     } finally {
       for (const s of sockets) s.destroy()
       await Promise.all([new Promise((r) => proxy.close(r)), new Promise((r) => silent.close(r))])
