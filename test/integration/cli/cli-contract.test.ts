@@ -4,9 +4,9 @@
 // exit codes 0/1/2 with errors on ONE stderr line. Every hosts file and data folder is a temp one.
 
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useCaseFolders } from '../../helpers/case-folders.js'
 import { builtCli, builtCliTimeoutMs, runBuiltCli, type CliResult } from '../../helpers/cli.js'
 
 const beginMarker = '# >>> acr-bridge managed block: do not edit >>>'
@@ -30,22 +30,14 @@ const designEndpointKinds = [
   'dockerauth-ee-vpc', 'oss', 'oss-internal',
 ]
 
-let root: string
-
+const cases = useCaseFolders('acr-bridge-cli-contract-')
 beforeAll(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-cli-contract-'))
   await builtCli()
 }, builtCliTimeoutMs)
 
-afterAll(async () => {
-  if (root !== undefined) await fs.rm(root, { recursive: true, force: true })
-})
-
-let counter = 0
-
 /** A fresh folder with a hosts file, a data folder and a config (JSON value or raw text) for one test. */
 async function sandbox(options: { hosts?: Uint8Array | string; config?: unknown } = {}) {
-  const dir = join(root, `case-${++counter}`)
+  const dir = await cases.next()
   const dataDir = join(dir, 'data')
   await fs.mkdir(dataDir, { recursive: true })
   const hostsPath = join(dir, 'hosts')

@@ -4,38 +4,28 @@
 // records the start time). Real processes stand in for the session: a sleeping node child (live), one that exited.
 
 import { existsSync, promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
 import { readProcessStart, sessionLockFileName } from '../../../electron/core/session/session-lock.js'
+import { useCaseFolders } from '../../helpers/case-folders.js'
 import { builtCli, builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
 import { exitedStandIn, leaseHostsBlock, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 
 const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
 const names = ['registry-vpc.cn-beijing.aliyuncs.com', 'dockerauth-vpc.cn-beijing.aliyuncs.com']
 
-let root: string
-
+const cases = useCaseFolders('acr-bridge-revert-lock-')
 beforeAll(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-revert-lock-'))
   await builtCli()
 }, builtCliTimeoutMs)
-
 afterEach(stopStandIns)
-
-afterAll(async () => {
-  if (root !== undefined) await fs.rm(root, { recursive: true, force: true })
-})
-
-let counter = 0
 
 /** A data folder holding a real lease (the hosts block, written by the core) taken by `pid`, and its session lock. */
 async function leftBySession(pid: number, processStart: string | undefined) {
-  const dir = join(root, `case-${counter++}`)
+  const dir = await cases.next()
   const dataDir = join(dir, 'data')
   const hostsPath = join(dir, 'hosts')
-  await fs.mkdir(dir)
   await fs.writeFile(hostsPath, original)
   await leaseHostsBlock({ dataDir, hostsPath, names, pid })
   const lock = { pid, startedAt: '2026-11-28T20:00:00.000Z', ...(processStart === undefined ? {} : { processStart }), hostsPath }

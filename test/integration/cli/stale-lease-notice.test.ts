@@ -6,9 +6,9 @@
 
 import { promises as fs } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { useCaseFolders } from '../../helpers/case-folders.js'
 import { builtCliTimeoutMs, runBuiltCli } from '../../helpers/cli.js'
 import { exitedStandIn, leaseHostsBlock, liveStandIn, stopStandIns } from '../../helpers/stand-in-processes.js'
 import { buildCli, loopbackResolvConf, privateResolverCommand, runCliOnce } from '../cli-up/cli-process.js'
@@ -17,19 +17,11 @@ const original = '# this machine\n127.0.0.1 localhost\n::1 localhost\n'
 const registry = 'registry-vpc.cn-beijing.aliyuncs.com'
 const warning = 'warning: an earlier acr-bridge session did not end cleanly and left these changes in place:'
 
-let root: string
-let counter = 0
-
+const cases = useCaseFolders('acr-bridge-stale-notice-')
 beforeAll(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-stale-notice-'))
   await buildCli()
 }, builtCliTimeoutMs)
-
 afterEach(stopStandIns)
-
-afterAll(async () => {
-  if (root !== undefined) await fs.rm(root, { recursive: true, force: true })
-})
 
 /** A port on 127.0.0.1 where nothing listens (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -42,7 +34,7 @@ async function closedPort(): Promise<number> {
 
 /** A data folder and hosts file; with `owner`, a real lease (the hosts block) taken by that pid. */
 async function workspace(owner?: number) {
-  const dir = join(root, `case-${counter++}`)
+  const dir = await cases.next()
   const dataDir = join(dir, 'data')
   const hostsPath = join(dir, 'hosts')
   await fs.mkdir(dataDir, { recursive: true })

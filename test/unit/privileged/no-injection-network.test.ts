@@ -5,9 +5,8 @@
 
 import fc from 'fast-check'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hostEntriesForConfig } from '../../../electron/core/catalog/host-entries.js'
 import { parseConfig } from '../../../electron/core/config/schema.js'
 import { isBridgeError } from '../../../electron/core/errors.js'
@@ -17,6 +16,7 @@ import { canonicalIpv4, isPort } from '../../../electron/core/platform/addresses
 import { chooseListenStrategy } from '../../../electron/core/platform/listen-strategy.js'
 import { buildPrivilegedScript } from '../../../electron/core/privileged/script.js'
 import type { PrivilegedStep } from '../../../electron/core/privileged/types.js'
+import { useCaseFolders } from '../../helpers/case-folders.js'
 import { createSimulatedMachine } from '../lease/simulated-machine.js'
 
 const dangerous = ["'; touch /tmp/pwned; '", '$(id)', '`id`', '"; rm -rf ~; "', '\n', '%COMSPEC%', '& calc &', '|| reboot', '$HOME', '\\', '#', ' ', '{', '}', ';', '->']
@@ -81,16 +81,7 @@ describe('the network steps render only canonical values', () => {
   })
 })
 
-let root: string
-let counter = 0
-
-beforeAll(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-injection-net-'))
-})
-
-afterAll(async () => {
-  await fs.rm(root, { recursive: true, force: true })
-})
+const cases = useCaseFolders('acr-bridge-injection-net-')
 
 describe('no config or file value reaches the apply or revert script', () => {
   it('holds for hostile strings in every field and the hosts path, on Linux and macOS, for every engine', async () => {
@@ -132,8 +123,7 @@ describe('no config or file value reaches the apply or revert script', () => {
             // alias: true only where it can work: an IPv6 address with it is refused (INVALID_CONFIG, listen.alias).
             ...(overrideAddress ? { overrides: { address: config.listen.address, ...(canonicalIpv4(config.listen.address) === undefined ? {} : { alias: true }) } } : {}),
           })
-          const dir = join(root, `case-${counter++}`)
-          await fs.mkdir(dir)
+          const dir = await cases.next()
           const hostsPath = join(dir, `hosts-${(fileName ?? '').replace(/[/\0]/g, '_')}`)
           await fs.writeFile(hostsPath, `# ${comment}\n127.0.0.1 localhost\n`)
           const plan = planSystemChanges({

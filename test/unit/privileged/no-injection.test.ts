@@ -3,14 +3,14 @@
 
 import fc from 'fast-check'
 import { promises as fs } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hostEntriesForConfig } from '../../../electron/core/catalog/host-entries.js'
 import { parseConfig } from '../../../electron/core/config/schema.js'
 import { isBridgeError } from '../../../electron/core/errors.js'
 import { applyHostsBlock } from '../../../electron/core/hosts/hosts-manager.js'
 import { createPrivilegedWriter } from '../../../electron/core/privileged/privileged-writer.js'
+import { useCaseFolders } from '../../helpers/case-folders.js'
 import { createFakeElevator } from './fake-elevator.js'
 
 const dangerous = [
@@ -37,16 +37,7 @@ const hostile = fc
   .tuple(fc.constantFrom(...dangerous), fc.stringMatching(/^[a-z0-9]{12}$/), fc.constantFrom(...dangerous))
   .map(([before, token, after]) => ({ text: `${before}zq${token}${after}`, token: `zq${token}` }))
 
-let root: string
-let counter = 0
-
-beforeAll(async () => {
-  root = await fs.mkdtemp(join(tmpdir(), 'acr-bridge-injection-'))
-})
-
-afterAll(async () => {
-  await fs.rm(root, { recursive: true, force: true })
-})
+const cases = useCaseFolders('acr-bridge-injection-')
 
 describe('no config or file value reaches the privileged command or script', () => {
   it('holds for hostile strings in every field, the hosts file and its path', async () => {
@@ -83,8 +74,7 @@ describe('no config or file value reaches the privileged command or script', () 
             )
           }
 
-          const dir = join(root, `case-${counter++}`)
-          await fs.mkdir(dir)
+          const dir = await cases.next()
           const hostsPath = join(dir, `hosts-${(fileName ?? '').replace(/[/\0]/g, '_')}`)
           const userLine = `10.0.0.1 ${(userNames ?? '').replace(/[\r\n#]/g, ' ')}`
           await fs.writeFile(hostsPath, `# ${comment}\n127.0.0.1 localhost\n${userLine}\n`)

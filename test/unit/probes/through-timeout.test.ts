@@ -7,19 +7,10 @@ import { BridgeError } from '../../../electron/core/errors.js'
 import { throughFailure } from '../../../electron/core/probes/run-checks.js'
 import { openThrough, ThroughError } from '../../../electron/core/probes/through.js'
 import type { Dialer } from '../../../electron/core/tunnel/types.js'
+import { failingDialer } from './fake-dialers.js'
 
 const name = 'oss-cn-beijing-internal.aliyuncs.com'
 const target = { name, port: 443 }
-
-function dialerFailingWith(error: unknown): Dialer {
-  return {
-    mode: 'ssh',
-    dial: async (): Promise<Duplex> => {
-      throw error
-    },
-    close: async () => {},
-  }
-}
 
 /** A dialer that never answers, but gives up when the probe aborts the dial. */
 const silentDialer: Dialer = {
@@ -47,7 +38,7 @@ describe('a dial that runs out of time', () => {
   })
 
   it('is a timeout when the dialer marks its error so, whatever its wording (here in seconds)', async () => {
-    const failure = await openFailure(dialerFailingWith(channelTimeout))
+    const failure = await openFailure(failingDialer(channelTimeout, 'ssh'))
     expect(failure.kind).toBe('timeout')
     expect(failure.stage).toBe('dial')
     expect(failure.bridgeError).toBe(channelTimeout)
@@ -57,7 +48,7 @@ describe('a dial that runs out of time', () => {
     const refused = new BridgeError('UPSTREAM_UNREACHABLE', 'The proxy ECS 203.0.113.10:443 is unreachable (within 5000 ms of starting).', {
       hint: 'Check tunnel.host.',
     })
-    const failure = await openFailure(dialerFailingWith(refused))
+    const failure = await openFailure(failingDialer(refused, 'ssh'))
     expect(failure.kind).toBe('dial')
     expect(failure.bridgeError).toBe(refused)
   })

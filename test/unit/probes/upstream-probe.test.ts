@@ -1,26 +1,15 @@
 // probeUpstream in connect mode: a proxy that answers a CONNECT with an error status works (that name's own checks
 // say what is wrong), a proxy that cannot be reached or does not speak HTTP fails the upstream hop. The decision is
 // made on the error's code and details, never on its wording.
-import type { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import type { HostEntry } from '../../../electron/core/catalog/types.js'
 import type { TunnelConfig } from '../../../electron/core/config/types.js'
 import { BridgeError } from '../../../electron/core/errors.js'
 import { probeUpstream } from '../../../electron/core/probes/tunnel-probes.js'
-import type { Dialer } from '../../../electron/core/tunnel/types.js'
+import { failingDialer } from './fake-dialers.js'
 
 const tunnel: TunnelConfig = { mode: 'connect', host: '203.0.113.10', port: 3128 }
 const entries: HostEntry[] = [{ address: '127.0.0.1', name: 'registry-vpc.cn-beijing.aliyuncs.com', ports: [443], origins: [{ kind: 'extra' }] }]
-
-function failingDialer(error: unknown): Dialer {
-  return {
-    mode: 'connect',
-    dial: async (): Promise<Duplex> => {
-      throw error
-    },
-    close: async () => {},
-  } as unknown as Dialer
-}
 
 describe('probeUpstream, connect mode', () => {
   it('a CONNECT answered with an error status passes the upstream hop, whatever the message says', async () => {
