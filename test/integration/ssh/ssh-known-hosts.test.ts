@@ -2,38 +2,33 @@
 // `[host]:port`, hashed by `ssh-keygen -H`, scanned by `ssh-keyscan -H`), and the trust flow a UI would drive.
 
 import { randomInt } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir, userInfo } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isBridgeError, type BridgeError } from '../../../electron/core/errors.js'
 import { trustHostKey } from '../../../electron/core/tunnel/known-hosts.js'
-import { createSshDialer, type SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
+import type { SshDialer } from '../../../electron/core/tunnel/ssh-dialer.js'
 import { generateKeyPair, runChecked, startSshd, type KeyPair, type Sshd } from '../../helpers/sshd.js'
+import { startSshdFixture, type SshdFixture } from './sshd-fixture.js'
 import { readAll, startEchoServer, type TestServer } from './servers.js'
 
-const me = userInfo().username
-
+let fixture: SshdFixture
 let dir: string
 let sshd: Sshd
 let echo: TestServer
 let clientKey: KeyPair
 let otherKey: KeyPair
-const dialers: SshDialer[] = []
 let fileCount = 0
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'acrb-ssh-kh-'))
-  clientKey = await generateKeyPair(dir, 'id_client')
+  fixture = await startSshdFixture('ssh-kh', { hostKeyAlgorithms: ['ed25519', 'ecdsa', 'rsa'] })
+  ;({ dir, sshd, clientKey } = fixture)
   otherKey = await generateKeyPair(dir, 'id_other')
-  sshd = await startSshd({ hostKeyAlgorithms: ['ed25519', 'ecdsa', 'rsa'], authorizedKeys: [clientKey.publicKeyLine] })
   echo = await startEchoServer()
 })
 
 afterAll(async () => {
-  await Promise.allSettled(dialers.map((dialer) => dialer.close()))
-  await Promise.allSettled([sshd?.dispose(), echo?.close()])
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  await Promise.allSettled([fixture?.dispose(), echo?.close()])
 })
 
 function hostKey(keyType: string): KeyPair {
@@ -49,18 +44,7 @@ async function knownHostsFile(text: string): Promise<string> {
 }
 
 function dialerFor(knownHostsPath: string, host = '127.0.0.1', port = sshd.port): SshDialer {
-  const dialer = createSshDialer({
-    host,
-    port,
-    username: me,
-    privateKey: clientKey.privateKey,
-    knownHostsPath,
-    readyTimeoutMs: 10_000,
-    dialTimeoutMs: 15_000,
-    backoff: { initialMs: 50, maxMs: 200 },
-  })
-  dialers.push(dialer)
-  return dialer
+  return fixture.dialer({ host, port, knownHostsPath, readyTimeoutMs: 10_000, backoff: { initialMs: 50, maxMs: 200 } })
 }
 
 async function roundTrip(dialer: SshDialer): Promise<void> {
