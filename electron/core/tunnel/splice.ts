@@ -14,6 +14,11 @@ export interface SpliceOptions {
   readonly onBytes?: (up: number, down: number) => void
   /** Called exactly once, after both sides were destroyed; `err` is set when a side failed or closed early. */
   readonly onClose?: (err?: Error) => void
+  /**
+   * Sees every chunk read from `client` (not `initial`) before it is written to `upstream`; false tears both sides
+   * down at once, without writing it (onClose gets no error: the caller decided, and says why itself).
+   */
+  readonly inspectClientChunk?: (chunk: Buffer) => boolean
 }
 
 export interface SpliceHandle {
@@ -52,7 +57,7 @@ export function splice(client: Duplex, upstream: Duplex, options: SpliceOptions 
     }
   }
 
-  const up = pump(client, upstream, onBytes === undefined ? undefined : (n) => onBytes(n, 0), finishedDirection, teardown)
+  const up = pump(client, upstream, onBytes === undefined ? undefined : (n) => onBytes(n, 0), finishedDirection, teardown, options.inspectClientChunk)
   const down = pump(upstream, client, onBytes === undefined ? undefined : (n) => onBytes(0, n), finishedDirection, teardown)
 
   if (options.initial !== undefined && options.initial.length > 0) {
@@ -79,6 +84,7 @@ function pump(
   count: ((n: number) => void) | undefined,
   onFinished: () => void,
   fail: (err?: Error) => void,
+  inspect?: (chunk: Buffer) => boolean,
 ): Pump {
   let ended = false
   let flushed = false
@@ -91,6 +97,10 @@ function pump(
     dst.uncork()
   }
   const ondata = (chunk: Buffer | string): void => {
+    if (inspect !== undefined && !inspect(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) {
+      fail()
+      return
+    }
     if (typeof chunk !== 'string' && isReleasableChunk(chunk)) {
       writeRecycled(chunk)
       return

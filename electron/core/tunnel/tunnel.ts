@@ -10,6 +10,7 @@ import { BridgeError, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from './client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from './http-head.js'
+import { createRequestChecker, type RequestChecker } from './http-requests.js'
 import { forwardHighWaterMark } from './large-reads.js'
 import { formatHostPort, listenOn } from './listen.js'
 import { peekUntil } from './peek.js'
@@ -53,6 +54,8 @@ export type RefusalReason =
   | 'too-large' // head larger than the bound
   | 'client-closed' // the client went away before its head was complete
   | 'not-a-proxy-request' // the proxy port got something other than CONNECT or an absolute-form request
+  | 'other-host' // a later request on a plain-HTTP connection names another host or port than the first
+  | 'upgrade' // a plain-HTTP request asks for a protocol upgrade (or CONNECT): what follows is not forwarded
 
 export const refusalReasons: readonly RefusalReason[] = [
   'name-not-allowed',
@@ -64,6 +67,8 @@ export const refusalReasons: readonly RefusalReason[] = [
   'too-large',
   'client-closed',
   'not-a-proxy-request',
+  'other-host',
+  'upgrade',
 ]
 
 export interface TunnelStats {
@@ -166,13 +171,18 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     statsTimer.unref()
   }
 
-  const refuse = (conn: Connection, reason: RefusalReason, detail: string, reply?: Buffer | string): void => {
+  /** Counts and logs a refusal; the caller closes the connection. */
+  const noteRefusal = (conn: Connection, reason: RefusalReason, detail: string): void => {
     refused[reason] += 1
     changed()
     const from = formatHostPort(conn.socket.remoteAddress ?? '?', conn.socket.remotePort ?? 0)
     const line = `[tunnel] refused ${from}: ${reason}${detail === '' ? '' : ` (${detail})`}`
     if (reason === 'client-closed') logger.debug(line)
     else logger.info(line)
+  }
+
+  const refuse = (conn: Connection, reason: RefusalReason, detail: string, reply?: Buffer | string): void => {
+    noteRefusal(conn, reason, detail)
     const socket = conn.socket
     if (reply === undefined || socket.destroyed || !socket.writable) {
       socket.destroy()
@@ -183,7 +193,16 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     setTimeout(() => socket.destroy(), 2000).unref()
   }
 
-  const forward = async (conn: Connection, target: UpstreamTarget, initial: Buffer, established?: string): Promise<void> => {
+  /**
+   * Dials target and splices the client to it, `initial` first. `established`: the proxy reply to send once the
+   * upstream is there; `requests`: the checker every later byte from the client goes through (plain HTTP).
+   */
+  const forward = async (
+    conn: Connection,
+    target: UpstreamTarget,
+    initial: Buffer,
+    { established, requests }: { established?: string; requests?: RequestChecker } = {},
+  ): Promise<void> => {
     const c = countersFor(target.name)
     c.open += 1
     c.total += 1
@@ -246,6 +265,15 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
         if (error !== undefined && !closing) logger.debug(`[tunnel] ${target.name}:${target.port} closed: ${error.message}`)
         done(error)
       },
+      ...(requests === undefined
+        ? {}
+        : {
+            inspectClientChunk: (chunk: Buffer) => {
+              const check = requests.feed(chunk)
+              if (!check.ok) noteRefusal(conn, check.reason, check.detail)
+              return check.ok
+            },
+          }),
     })
   }
 
@@ -276,8 +304,11 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     const ports = allowed.get(result.name)
     if (ports === undefined) return refuse(conn, 'name-not-allowed', result.name, httpReply(403, 'Forbidden', `${result.name} is not in the tunnel's name set`))
     if (!ports.has(80)) return refuse(conn, 'port-not-allowed', `${result.name}:80`, httpReply(403, 'Forbidden', `${result.name} is not served over plain HTTP`))
+    const requests = createRequestChecker({ name: result.name, port: result.port ?? 80 })
+    const first = requests.feed(peeked.buffered)
+    if (!first.ok) return refuse(conn, first.reason, first.detail, httpReply(400, 'Bad Request', first.detail))
     conn.routed = true
-    await forward(conn, { name: result.name, port: 80 }, peeked.buffered)
+    await forward(conn, { name: result.name, port: 80 }, peeked.buffered, { requests })
   }
 
   const onProxy = async (conn: Connection): Promise<void> => {
@@ -297,8 +328,10 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     conn.routed = true
     if (result.form === 'authority') {
       const rest = peeked.buffered.subarray(result.headLength)
-      await forward(conn, { name: result.name, port }, rest, 'HTTP/1.1 200 Connection Established\r\n\r\n')
+      await forward(conn, { name: result.name, port }, rest, { established: 'HTTP/1.1 200 Connection Established\r\n\r\n' })
     } else {
+      // One request per connection: the head is rewritten with Connection: close, so the origin ends the connection
+      // after its answer and a later request, for whatever host, is never served on it.
       const head = originFormHead(peeked.buffered.subarray(0, result.headLength), result.name, result.port)
       await forward(conn, { name: result.name, port: 80 }, Buffer.concat([head, peeked.buffered.subarray(result.headLength)]))
     }

@@ -163,3 +163,54 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`)
 }
+
+/**
+ * One raw TCP connection to 127.0.0.1:port for several HTTP/1.1 requests in a row (keep-alive). request() writes
+ * the bytes given and resolves with the next complete response (Content-Length framed, as the test origins send),
+ * or with 'closed' when the connection ends first.
+ */
+export async function keepAliveConnection(port: number): Promise<{ request(text: string): Promise<HttpAnswer | 'closed'>; close(): void }> {
+  const socket = netConnect({ host: '127.0.0.1', port })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.on('error', () => {})
+  let buffered = Buffer.alloc(0)
+  let closed = false
+  let waiter: (() => void) | undefined
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    waiter?.()
+  })
+  socket.on('close', () => {
+    closed = true
+    waiter?.()
+  })
+  const nextResponse = (): HttpAnswer | undefined => {
+    const headEnd = buffered.indexOf('\r\n\r\n')
+    if (headEnd === -1) return undefined
+    const head = buffered.toString('latin1', 0, headEnd)
+    const length = Number(/\r\ncontent-length: *([0-9]+)/i.exec(head)?.[1] ?? '0')
+    if (buffered.length < headEnd + 4 + length) return undefined
+    const body = buffered.toString('utf8', headEnd + 4, headEnd + 4 + length)
+    buffered = buffered.subarray(headEnd + 4 + length)
+    return { status: Number(head.split(' ')[1]), body }
+  }
+  return {
+    request: (text) =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          const answer = nextResponse()
+          if (answer !== undefined || closed) {
+            waiter = undefined
+            resolve(answer ?? 'closed')
+          }
+        }
+        waiter = check
+        socket.write(text)
+        check()
+      }),
+    close: () => socket.destroy(),
+  }
+}

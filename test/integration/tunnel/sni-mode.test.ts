@@ -8,7 +8,7 @@ import { isBridgeError } from '../../../electron/core/errors.js'
 import { createSniDialer } from '../../../electron/core/tunnel/sni-dialer.js'
 import { startTunnel, type Tunnel, type TunnelStats } from '../../../electron/core/tunnel/tunnel.js'
 import { bulkByte, Cleanup, listen, makeCerts, randomLoopback, startForwarder, startOrigin, type Certs, type Forwarder, type Origin } from './peers.js'
-import { collectingLogger, entry, eventually, httpGet, proxyConnect, rawExchange, tlsExchange, type CollectingLogger } from './clients.js'
+import { collectingLogger, entry, eventually, httpGet, keepAliveConnection, proxyConnect, rawExchange, tlsExchange, type CollectingLogger } from './clients.js'
 
 const registry = 'registry-vpc.cn-test.aliyuncs.com'
 const auth = 'dockerauth-vpc.cn-test.aliyuncs.com'
@@ -114,6 +114,25 @@ describe('tunnel, mode sni', () => {
     const unknown = await httpGet({ port: tunnel.addresses.httpPort!, path: '/', host: other })
     expect(unknown.status).toBe(403)
     expect(tunnel.stats().refused['port-not-allowed']).toBeGreaterThanOrEqual(1)
+  })
+
+  it('checks every request on a kept-alive plain-HTTP connection: the same host goes on, another host closes it unanswered', async () => {
+    const before = tunnel.stats().refused['other-host']
+    const request = (host: string, path: string): string => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`
+    const connection = await keepAliveConnection(tunnel.addresses.httpPort!)
+    try {
+      expect(await connection.request(request(bucket, '/one'))).toEqual({ status: 200, body: `host=${bucket} path=/one connection=` })
+      // A body that reads like a request for another host is a body (Content-Length), not a request.
+      const body = request(registry, '/hidden')
+      const post = `POST /two HTTP/1.1\r\nHost: ${bucket}\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+      expect(await connection.request(post)).toEqual({ status: 200, body: `host=${bucket} path=/two connection=` })
+      // Had it been forwarded, the origin would answer "host=registry…" on the bucket's upstream connection.
+      expect(await connection.request(request(registry, '/three'))).toBe('closed')
+    } finally {
+      connection.close()
+    }
+    await eventually(() => tunnel.stats().refused['other-host'] === before + 1, 'the refusal to be counted')
+    expect(logger.lines.some((line) => line.includes('other-host') && line.includes(`${registry}:80 on a connection for ${bucket}:80`))).toBe(true)
   })
 
   it('takes a live update of the name set', async () => {

@@ -8,7 +8,7 @@ import { Emitter } from '../../../electron/core/disposable.js'
 import type { HealthMonitor, HealthMonitorContext } from '../../../electron/core/session/types.js'
 import type { ProcessProbe } from '../../../electron/core/session/session-lock.js'
 import type { SshConnectionState } from '../../../electron/core/tunnel/ssh-dialer.js'
-import type { StartTunnelOptions, Tunnel, TunnelStats } from '../../../electron/core/tunnel/tunnel.js'
+import { refusalReasons, type RefusalReason, type StartTunnelOptions, type Tunnel, type TunnelStats } from '../../../electron/core/tunnel/tunnel.js'
 import type { Dialer } from '../../../electron/core/tunnel/types.js'
 
 export type Event = string
@@ -107,7 +107,7 @@ export function fakeTunnels(journal: Journal): {
       const empty = (): TunnelStats => ({
         open: 0,
         names: tunnel.names.map((e) => ({ name: e.name, open: 0, total: 0, bytesUp: 0, bytesDown: 0, errors: 0 })),
-        refused: { 'name-not-allowed': 0, 'port-not-allowed': 0, 'no-sni': 0, 'no-host': 0, invalid: 0, timeout: 0, 'too-large': 0, 'client-closed': 0, 'not-a-proxy-request': 0 },
+        refused: Object.fromEntries(refusalReasons.map((reason) => [reason, 0])) as Record<RefusalReason, number>,
       })
       let last: TunnelStats | undefined
       const tunnel: FakeTunnel = {

@@ -41,6 +41,26 @@ describe('splice', () => {
     expect(clientSide.destroyed && upstreamSide.destroyed).toBe(true)
   })
 
+  it('lets inspectClientChunk stop a client chunk: it is not written, both sides go, onClose gets no error', async () => {
+    const seen: string[] = []
+    const { app, server, closed, clientSide, upstreamSide } = setup({
+      initial: Buffer.from('first|'),
+      inspectClientChunk: (chunk) => {
+        seen.push(chunk.toString())
+        return !chunk.toString().includes('bad')
+      },
+    })
+    const received: Buffer[] = []
+    server.on('data', (chunk: Buffer) => received.push(chunk))
+    app.write('good|')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    app.write('bad|')
+    expect(await closed).toBeUndefined()
+    expect(Buffer.concat(received).toString()).toBe('first|good|')
+    expect(seen).toEqual(['good|', 'bad|']) // the initial bytes were the caller's to check
+    expect(clientSide.destroyed && upstreamSide.destroyed).toBe(true)
+  })
+
   it('keeps the other direction open after one side sends its FIN (half-close)', async () => {
     const { app, server, onClose, closed } = setup()
     const atServer = readAll(server)
