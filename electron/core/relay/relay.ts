@@ -4,6 +4,7 @@ import { BridgeError, errnoCode, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from '../tunnel/client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from '../tunnel/http-head.js'
+import { createRequestChecker, type RequestChecker } from '../tunnel/http-requests.js'
 import { connectWithLargeReads, forwardHighWaterMark } from '../tunnel/large-reads.js'
 import { peekUntil } from '../tunnel/peek.js'
 import { splice, type SpliceHandle } from '../tunnel/splice.js'
@@ -183,7 +184,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     if (conn.kind === 'http') {
       if (result.method === 'CONNECT') return refuse(conn, result.name, 'wrong-method')
       if (result.port !== undefined && result.port !== 80) return refuse(conn, result.name, 'port-not-allowed')
-      return forward(conn, result.name, 80, buffered)
+      // Every request of a kept-alive connection goes to the origin dialed for the first: each must name it.
+      const requests = createRequestChecker({ name: result.name, port: 80 })
+      const first = requests.feed(buffered)
+      if (!first.ok) return refuse(conn, result.name, first.reason, first.detail)
+      return forward(conn, result.name, 80, buffered, requests)
     }
 
     // The CONNECT listener: authenticate first, so that nobody learns anything about the policy without the token.
@@ -223,7 +228,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     }
   }
 
-  const forward = async (conn: Conn, rawName: string, port: number, initial: Buffer): Promise<void> => {
+  const forward = async (conn: Conn, rawName: string, port: number, initial: Buffer, requests?: RequestChecker): Promise<void> => {
     const nameVerdict = judgeName(rawName, settings.allow)
     if (!nameVerdict.ok) return refuse(conn, rawName, nameVerdict.reason)
     const name = nameVerdict.value
@@ -275,6 +280,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         client.setTimeout(0)
         logger.debug(`[relay] closed ${conn.peer} ${name}${err === undefined ? '' : ` (${err.message})`}`)
       },
+      ...(requests === undefined
+        ? {}
+        : {
+            inspectClientChunk: (chunk: Buffer) => {
+              const check = requests.feed(chunk)
+              if (!check.ok) countRefusal(conn.peer, name, check.reason, check.detail)
+              return check.ok
+            },
+          }),
     })
   }
 
@@ -559,6 +573,8 @@ function refusalReply(kind: ListenerKind, reason: RefusalReason): Buffer | undef
       return httpReply(431, 'Request Header Fields Too Large', reason)
     case 'invalid':
     case 'no-host':
+    case 'upgrade':
+    case 'other-host':
       return httpReply(400, 'Bad Request', reason)
     case 'wrong-method':
       return httpReply(405, 'Method Not Allowed', reason, [`Allow: ${kind === 'connect' ? 'CONNECT' : 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'}`])

@@ -70,6 +70,8 @@ export type RefusalReason =
   | 'not-allowed'
   | 'port-not-allowed'
   | 'wrong-method'
+  | 'upgrade'
+  | 'other-host'
   | 'auth-missing'
   | 'auth-failed'
   | 'resolve-failed'

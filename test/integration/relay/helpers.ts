@@ -84,7 +84,9 @@ export function httpsOrigin(cert: TestCert): HttpsServer {
 export function httpOrigin(): HttpServer {
   const server = createHttpServer((req, res) => {
     const body = JSON.stringify({ origin: 'http', method: req.method, url: req.url, host: req.headers.host, rawHeaders: req.rawHeaders })
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' })
+    // Paths under /keep/ keep the connection open (keep-alive); every other answer closes it.
+    const keep = req.url?.startsWith('/keep/') === true
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(keep ? {} : { connection: 'close' }) })
     res.end(body)
   })
   server.on('error', () => {})

@@ -382,6 +382,38 @@ describe('relay: refusals on the HTTP listener', () => {
     expect(refusedCount(reason)).toBe(before + 1)
   })
 
+  it('checks every request of a connection: a pipelined one for another host is refused before anything is forwarded', async () => {
+    const before = refusedCount('other-host')
+    const outcome = await rawExchange(httpPort(), `GET /a HTTP/1.1\r\nHost: ${bucket}\r\n\r\nGET /b HTTP/1.1\r\nHost: ${registry}\r\n\r\n`)
+    expect(outcome.data.toString('latin1')).toMatch(/^HTTP\/1\.1 400 /)
+    await expectRefusal(outcome.localPort, bucket, 'other-host')
+    expect(refusedCount('other-host')).toBe(before + 1)
+  })
+
+  it('closes a kept-alive connection whose next request names another host, without passing that request on', async () => {
+    const before = refusedCount('other-host')
+    const socket = netConnect({ host: '127.0.0.1', port: httpPort() })
+    socket.on('error', () => {})
+    let received = ''
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(`GET /keep/1 HTTP/1.1\r\nHost: ${bucket}\r\n\r\n`)
+    await waitFor(() => received.includes('/keep/1'), 'the first answer')
+    socket.write(`GET /keep/2 HTTP/1.1\r\nHost: ${registry}\r\n\r\n`)
+    await closed
+    // One answer: the second request never reached the origin (it would have answered on the open connection).
+    expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(1)
+    expect(received).not.toContain('/keep/2')
+    expect(refusedCount('other-host')).toBe(before + 1)
+  })
+
+  it('refuses a protocol upgrade on the HTTP listener (what follows would not be HTTP)', async () => {
+    const outcome = await rawExchange(httpPort(), `GET / HTTP/1.1\r\nHost: ${bucket}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`)
+    expect(outcome.data.toString('latin1')).toMatch(/^HTTP\/1\.1 400 /)
+    await expectRefusal(outcome.localPort, bucket, 'upgrade')
+  })
+
   it('answers 408 to a request head that is incomplete at the deadline', async () => {
     const outcome = await rawExchange(httpPort(), `GET / HTTP/1.1\r\nHost: ${bucket}\r\n`)
     expect(outcome.data.toString('latin1')).toMatch(/^HTTP\/1\.1 408 /)
