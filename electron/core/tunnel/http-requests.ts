@@ -31,9 +31,9 @@ const ok: RequestCheck = { ok: true }
 
 type State =
   | { readonly kind: 'head' }
-  | { readonly kind: 'body'; remaining: number }
+  /** Body bytes (a Content-Length body, or one chunk's data), then `next`. */
+  | { readonly kind: 'skip'; remaining: number; readonly next: 'head' | 'chunk-end' }
   | { readonly kind: 'chunk-size' }
-  | { readonly kind: 'chunk-data'; remaining: number }
   | { readonly kind: 'chunk-end' }
   | { readonly kind: 'trailers' }
 
@@ -83,7 +83,7 @@ export function createRequestChecker(expected: { readonly name: string; readonly
     }
     if (transferEncoding && contentLength !== undefined) return refuse('invalid', 'both Content-Length and Transfer-Encoding')
     if (chunked) state = { kind: 'chunk-size' }
-    else if (contentLength !== undefined && contentLength > 0) state = { kind: 'body', remaining: contentLength }
+    else if (contentLength !== undefined && contentLength > 0) state = { kind: 'skip', remaining: contentLength, next: 'head' }
     else state = { kind: 'head' }
     return at + result.headLength
   }
@@ -108,18 +108,11 @@ export function createRequestChecker(expected: { readonly name: string; readonly
     let at = 0
     while (at < buf.length) {
       switch (state.kind) {
-        case 'body': {
+        case 'skip': {
           const take = Math.min(state.remaining, buf.length - at)
           state.remaining -= take
           at += take
-          if (state.remaining === 0) state = { kind: 'head' }
-          break
-        }
-        case 'chunk-data': {
-          const take = Math.min(state.remaining, buf.length - at)
-          state.remaining -= take
-          at += take
-          if (state.remaining === 0) state = { kind: 'chunk-end' }
+          if (state.remaining === 0) state = { kind: state.next }
           break
         }
         case 'head': {
@@ -157,7 +150,7 @@ export function createRequestChecker(expected: { readonly name: string; readonly
               return refuse('invalid', 'malformed chunk size')
             }
             const size = parseInt(digits, 16)
-            state = size === 0 ? { kind: 'trailers' } : { kind: 'chunk-data', remaining: size }
+            state = size === 0 ? { kind: 'trailers' } : { kind: 'skip', remaining: size, next: 'chunk-end' }
           }
           break
         }
