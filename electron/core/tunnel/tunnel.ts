@@ -328,7 +328,11 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     conn.routed = true
     if (result.form === 'authority') {
       const rest = peeked.buffered.subarray(result.headLength)
-      await forward(conn, { name: result.name, port }, rest, { established: 'HTTP/1.1 200 Connection Established\r\n\r\n' })
+      // CONNECT name:80 carries plain HTTP to the name, as the port-80 listener does: each request is checked.
+      const requests = port === 80 ? createRequestChecker({ name: result.name, port: 80 }) : undefined
+      const first = requests?.feed(rest)
+      if (first !== undefined && !first.ok) return refuse(conn, first.reason, first.detail, httpReply(400, 'Bad Request', first.detail))
+      await forward(conn, { name: result.name, port }, rest, { established: 'HTTP/1.1 200 Connection Established\r\n\r\n', ...(requests === undefined ? {} : { requests }) })
     } else {
       // One request per connection: the head is rewritten with Connection: close, so the origin ends the connection
       // after its answer and a later request, for whatever host, is never served on it.

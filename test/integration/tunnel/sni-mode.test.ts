@@ -175,6 +175,22 @@ describe('tunnel, mode sni', () => {
       expect(origin.body).toContain('HTTP proxy')
     })
 
+    it('checks the plain HTTP inside CONNECT name:80 like the port-80 listener: another host closes it unanswered', async () => {
+      const before = tunnel.stats().refused['other-host']
+      const { statusLine, socket } = await proxyConnect(tunnel.addresses.proxyPort!, `${bucket}:80`)
+      expect(statusLine).toBe('HTTP/1.1 200 Connection Established')
+      let received = ''
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+      socket.resume()
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+      socket.write(`GET /one HTTP/1.1\r\nHost: ${bucket}\r\n\r\n`)
+      await eventually(() => received.includes('path=/one'), 'the first answer')
+      socket.write(`GET /two HTTP/1.1\r\nHost: ${registry}\r\n\r\n`)
+      await closed
+      expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(1)
+      expect(tunnel.stats().refused['other-host']).toBe(before + 1)
+    })
+
     it('forwards an absolute-form GET for a port-80 name in origin form, with Host from the target', async () => {
       const answer = await httpGet({ port: tunnel.addresses.proxyPort!, path: `http://${bucket}/blob?sig=1`, host: 'spoofed.example.com' })
       expect(answer).toEqual({ status: 200, body: `host=${bucket} path=/blob?sig=1 connection=close` })
