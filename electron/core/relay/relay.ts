@@ -573,7 +573,6 @@ function refusalReply(kind: ListenerKind, reason: RefusalReason): Buffer | undef
       return httpReply(431, 'Request Header Fields Too Large', reason)
     case 'invalid':
     case 'no-host':
-    case 'upgrade':
     case 'other-host':
       return httpReply(400, 'Bad Request', reason)
     case 'wrong-method':

@@ -70,7 +70,6 @@ export type RefusalReason =
   | 'not-allowed'
   | 'port-not-allowed'
   | 'wrong-method'
-  | 'upgrade'
   | 'other-host'
   | 'auth-missing'
   | 'auth-failed'

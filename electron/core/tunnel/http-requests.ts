@@ -1,19 +1,20 @@
-// Every request a client sends on a plain-HTTP connection the tunnel forwards (the port-80 listener, absolute-form
-// requests on the proxy port), not just the first: HTTP/1.1 keeps connections alive, and an HTTP proxy client
-// (curl, Docker with a proxy setting) sends requests for different hosts down one connection to its proxy. The
-// upstream connection was opened for the first request's name, so a later request for another host or port would
-// reach the wrong origin, or, behind an ECS proxy that routes each request by Host, a name outside the active set.
+// Every request a client sends on a plain-HTTP connection the tunnel or the relay forwards (the port-80 listener,
+// CONNECT name:80, the relay's HTTP listener), not just the first: HTTP/1.1 keeps connections alive. The upstream
+// connection was opened for the first request's name, so a later request for another host or port would reach
+// the wrong origin, or, behind an ECS proxy that routes each request by Host, a name outside the active set.
 //
 // The checker follows HTTP/1.1 request framing (RFC 9112 §6) over the bytes the client sends, without buffering
 // or changing them: each request head is read (at most 16 KiB, parseHttpHead), its host and port must be the
-// connection's, then its body is skipped by Content-Length or by walking the chunked coding. What it cannot
-// follow it refuses: protocol upgrades and CONNECT (the bytes after them are not requests), a Transfer-Encoding
-// that does not end in chunked, Content-Length together with Transfer-Encoding or twice with different values.
+// connection's, then its body is skipped by Content-Length or by walking the chunked coding. A Transfer-Encoding
+// that does not end in chunked, or Content-Length together with Transfer-Encoding or twice with different values,
+// is refused: the end of that body cannot be known. Everything stays checked, also after a request that asks for
+// a protocol upgrade (curl --http2 sends `Upgrade: h2c` on http:// URLs): an origin that does not switch answers it
+// as a plain request, and should one switch, the first bytes that are not an HTTP/1.1 request end the connection.
 // It never throws; a refusal is final (the caller closes the connection).
 
 import { parseHttpHead } from './http-head.js'
 
-export type RequestRefusal = 'other-host' | 'no-host' | 'invalid' | 'upgrade'
+export type RequestRefusal = 'other-host' | 'no-host' | 'invalid'
 
 export type RequestCheck = { readonly ok: true } | { readonly ok: false; readonly reason: RequestRefusal; readonly detail: string }
 
@@ -63,12 +64,10 @@ export function createRequestChecker(expected: { readonly name: string; readonly
     if (result.name !== expected.name || port !== expected.port) {
       return refuse('other-host', `${result.name}:${port} on a connection for ${expected.name}:${expected.port}`)
     }
-    if (result.method === 'CONNECT') return refuse('upgrade', 'CONNECT on a plain-HTTP connection')
     let contentLength: number | undefined
     let chunked = false
     let transferEncoding = false
     for (const [field, value] of result.headers) {
-      if (field === 'upgrade') return refuse('upgrade', `Upgrade: ${value}`)
       if (field === 'transfer-encoding') {
         transferEncoding = true
         const codings = value.split(',').map((coding) => coding.trim().toLowerCase())

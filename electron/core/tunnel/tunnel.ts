@@ -55,7 +55,6 @@ export type RefusalReason =
   | 'client-closed' // the client went away before its head was complete
   | 'not-a-proxy-request' // the proxy port got something other than CONNECT or an absolute-form request
   | 'other-host' // a later request on a plain-HTTP connection names another host or port than the first
-  | 'upgrade' // a plain-HTTP request asks for a protocol upgrade (or CONNECT): what follows is not forwarded
 
 export const refusalReasons: readonly RefusalReason[] = [
   'name-not-allowed',
@@ -68,7 +67,6 @@ export const refusalReasons: readonly RefusalReason[] = [
   'client-closed',
   'not-a-proxy-request',
   'other-host',
-  'upgrade',
 ]
 
 export interface TunnelStats {

@@ -408,10 +408,10 @@ describe('relay: refusals on the HTTP listener', () => {
     expect(refusedCount('other-host')).toBe(before + 1)
   })
 
-  it('refuses a protocol upgrade on the HTTP listener (what follows would not be HTTP)', async () => {
-    const outcome = await rawExchange(httpPort(), `GET / HTTP/1.1\r\nHost: ${bucket}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`)
-    expect(outcome.data.toString('latin1')).toMatch(/^HTTP\/1\.1 400 /)
-    await expectRefusal(outcome.localPort, bucket, 'upgrade')
+  it('forwards a request that asks for a protocol upgrade like any other (the origin answers it as a plain one)', async () => {
+    const outcome = await rawExchange(httpPort(), `GET /up HTTP/1.1\r\nHost: ${bucket}\r\nConnection: Upgrade, close\r\nUpgrade: h2c\r\n\r\n`)
+    expect(outcome.data.toString('latin1')).toMatch(/^HTTP\/1\.1 200 /)
+    expect(outcome.data.toString('latin1')).toContain('"url":"/up"')
   })
 
   it('answers 408 to a request head that is incomplete at the deadline', async () => {

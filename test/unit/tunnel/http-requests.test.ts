@@ -67,10 +67,18 @@ describe('createRequestChecker', () => {
     expect(allOk(feedAll(`${post(bucket, 'ab')}\r\n${get(bucket)}\r\n\r\n`))).toBe(true)
   })
 
-  it('refuses what it cannot follow: upgrades, CONNECT, unknown or doubled framing, malformed chunks', () => {
+  it('keeps checking after a request that asks for a protocol upgrade: what follows must still be a request for the host', () => {
+    const upgrade = `GET / HTTP/1.1\r\nHost: ${bucket}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n`
+    // The origin answered it as a plain request (as OSS does): the connection goes on.
+    expect(allOk(feedAll(upgrade + get(bucket)))).toBe(true)
+    expect(last(feedAll(upgrade + get(other)))).toMatchObject({ ok: false, reason: 'other-host' })
+    // The origin switched protocols: the first bytes that are not a request end it (here HTTP/2's preface).
+    expect(last(feedAll(`${upgrade}PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`))).toMatchObject({ ok: false, reason: 'invalid' })
+    expect(last(feedAll(Buffer.concat([Buffer.from(upgrade), Buffer.from([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f])])))).toMatchObject({ ok: false, reason: 'invalid' })
+  })
+
+  it('refuses what it cannot follow: unknown or doubled framing, malformed chunks', () => {
     const refusal = (text: string) => last(feedAll(text))
-    expect(refusal(`GET / HTTP/1.1\r\nHost: ${bucket}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`)).toMatchObject({ ok: false, reason: 'upgrade' })
-    expect(refusal(`CONNECT ${bucket}:80 HTTP/1.1\r\nHost: ${bucket}:80\r\n\r\n`)).toMatchObject({ ok: false, reason: 'upgrade' })
     expect(refusal(`POST / HTTP/1.1\r\nHost: ${bucket}\r\nTransfer-Encoding: gzip\r\n\r\n`)).toMatchObject({ ok: false, reason: 'invalid' })
     expect(refusal(`POST / HTTP/1.1\r\nHost: ${bucket}\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n`)).toMatchObject({ ok: false, reason: 'invalid' })
     expect(refusal(`POST / HTTP/1.1\r\nHost: ${bucket}\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n`)).toMatchObject({ ok: false, reason: 'invalid' })
