@@ -4,7 +4,7 @@ import { BridgeError, errnoCode, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from '../tunnel/client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from '../tunnel/http-head.js'
-import { createRequestChecker, type RequestChecker } from '../tunnel/http-requests.js'
+import { createRequestChecker, inspectRequests, type RequestChecker } from '../tunnel/http-requests.js'
 import { connectWithLargeReads, forwardHighWaterMark } from '../tunnel/large-reads.js'
 import { peekUntil } from '../tunnel/peek.js'
 import { splice, type SpliceHandle } from '../tunnel/splice.js'
@@ -280,15 +280,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
         client.setTimeout(0)
         logger.debug(`[relay] closed ${conn.peer} ${name}${err === undefined ? '' : ` (${err.message})`}`)
       },
-      ...(requests === undefined
-        ? {}
-        : {
-            inspectClientChunk: (chunk: Buffer) => {
-              const check = requests.feed(chunk)
-              if (!check.ok) countRefusal(conn.peer, name, check.reason, check.detail)
-              return check.ok
-            },
-          }),
+      ...(requests === undefined ? {} : { inspectClientChunk: inspectRequests(requests, (r) => countRefusal(conn.peer, name, r.reason, r.detail)) }),
     })
   }
 

@@ -16,7 +16,12 @@ import { parseHttpHead } from './http-head.js'
 
 export type RequestRefusal = 'other-host' | 'no-host' | 'invalid'
 
-export type RequestCheck = { readonly ok: true } | { readonly ok: false; readonly reason: RequestRefusal; readonly detail: string }
+export type RequestCheck = { readonly ok: true } | RequestRefused
+export interface RequestRefused {
+  readonly ok: false
+  readonly reason: RequestRefusal
+  readonly detail: string
+}
 
 export interface RequestChecker {
   /** Follows the next bytes the client sent; a refusal is returned again for every later call. */
@@ -173,5 +178,14 @@ export function createRequestChecker(expected: { readonly name: string; readonly
         return refuse('invalid', 'unreadable request')
       }
     },
+  }
+}
+
+/** splice's inspectClientChunk for a checker: each chunk goes through it; a refusal is handed to onRefused. */
+export function inspectRequests(checker: RequestChecker, onRefused: (refusal: RequestRefused) => void): (chunk: Buffer) => boolean {
+  return (chunk) => {
+    const check = checker.feed(chunk)
+    if (!check.ok) onRefused(check)
+    return check.ok
   }
 }

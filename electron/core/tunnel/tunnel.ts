@@ -10,7 +10,7 @@ import { BridgeError, isBridgeError } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { maxClientHelloBytes, parseClientHello, type ClientHelloResult } from './client-hello.js'
 import { maxHttpHeadBytes, parseHttpHead, type HttpHeadResult } from './http-head.js'
-import { createRequestChecker, type RequestChecker } from './http-requests.js'
+import { createRequestChecker, inspectRequests, type RequestChecker } from './http-requests.js'
 import { forwardHighWaterMark } from './large-reads.js'
 import { formatHostPort, listenOn } from './listen.js'
 import { peekUntil } from './peek.js'
@@ -263,15 +263,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
         if (error !== undefined && !closing) logger.debug(`[tunnel] ${target.name}:${target.port} closed: ${error.message}`)
         done(error)
       },
-      ...(requests === undefined
-        ? {}
-        : {
-            inspectClientChunk: (chunk: Buffer) => {
-              const check = requests.feed(chunk)
-              if (!check.ok) noteRefusal(conn, check.reason, check.detail)
-              return check.ok
-            },
-          }),
+      ...(requests === undefined ? {} : { inspectClientChunk: inspectRequests(requests, (r) => noteRefusal(conn, r.reason, r.detail)) }),
     })
   }
 
@@ -323,13 +315,13 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
     if (!ports.has(port) || (result.form === 'absolute' && port !== 80)) {
       return refuse(conn, 'port-not-allowed', `${result.name}:${port}`, httpReply(403, 'Forbidden', `${result.name}:${port} is not served by the tunnel`))
     }
+    // CONNECT name:80 carries plain HTTP to the name, as the port-80 listener does: each request is checked.
+    const requests = result.form === 'authority' && port === 80 ? createRequestChecker({ name: result.name, port: 80 }) : undefined
+    const first = requests?.feed(peeked.buffered.subarray(result.headLength))
+    if (first !== undefined && !first.ok) return refuse(conn, first.reason, first.detail, httpReply(400, 'Bad Request', first.detail))
     conn.routed = true
     if (result.form === 'authority') {
       const rest = peeked.buffered.subarray(result.headLength)
-      // CONNECT name:80 carries plain HTTP to the name, as the port-80 listener does: each request is checked.
-      const requests = port === 80 ? createRequestChecker({ name: result.name, port: 80 }) : undefined
-      const first = requests?.feed(rest)
-      if (first !== undefined && !first.ok) return refuse(conn, first.reason, first.detail, httpReply(400, 'Bad Request', first.detail))
       await forward(conn, { name: result.name, port }, rest, { established: 'HTTP/1.1 200 Connection Established\r\n\r\n', ...(requests === undefined ? {} : { requests }) })
     } else {
       // One request per connection: the head is rewritten with Connection: close, so the origin ends the connection
