@@ -98,6 +98,8 @@ describe('acr-bridge doctor in the VPC world', () => {
     expect(human.stdout).not.toContain('✗')
     expect(human.stdout).toMatch(/^ {2}✓ realm-covered +the realm host dockerauth-vpc\.cn-beijing\.aliyuncs\.com is in the set$/m)
     expect(human.stdout).toMatch(/^All 16 checks passed \(\d+ ms\)\.$/m)
+    // Without a repository, no pull ran: the report says what it could not check, and how to check it.
+    expect(human.stdout).toMatch(/^Not checked: where blob downloads are redirected\. Set ACR_BRIDGE_DOCTOR_REPO=NS\/NAME /m)
   })
 
   test('a healthy run over the article\'s three names is quick (measured; only a generous bound asserted)', async () => {
@@ -218,6 +220,7 @@ describe('acr-bridge doctor in the VPC world', () => {
       expect(check.reason).toBe(`blobs of ${REPO} redirect to https://${CUSTOM_BUCKET}, which is not in the set: layer downloads would bypass the tunnel`)
       expect(check.hint).toBe(`Add ${CUSTOM_BUCKET}: blob downloads redirect there (\`acr-bridge discover --save\` adds it to extraHosts).`)
       const human = await dw.cli(['doctor', '--config', configPath], { env })
+      expect(human.stdout).not.toContain('Not checked:')
       for (const output of [green.stdout, green.stderr, run.stdout, run.stderr, human.stdout, human.stderr]) {
         expect(output).not.toContain(world.credentials.password)
         expect(output).not.toContain(Buffer.from(`${world.credentials.username}:${world.credentials.password}`).toString('base64'))

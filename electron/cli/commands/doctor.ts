@@ -30,6 +30,10 @@ export const doctorCommand: Command = {
       printJson(io, { ok: report.ok, config: configPath, hostsFile: hostsPath, checks: report.checks, warnings: report.warnings, engines: report.engines, durationMs: report.durationMs, checksMs: report.checksMs })
     } else {
       printReport(context, report, `tunnel ${config.tunnel.mode} via ${formatHost(config.tunnel.host)}:${config.tunnel.port}, names → ${config.listen.address}, hosts file ${hostsPath}`)
+      // "All checks passed" must not read as "pulls work": where blobs are redirected is known only from a real pull.
+      if (pull === undefined) {
+        print(io, `Not checked: where blob downloads are redirected. Set ${doctorRepositoryVariable}=NS/NAME (a repository you can pull) to follow one pull.`)
+      }
     }
     return report.ok ? 0 : 1
   },
