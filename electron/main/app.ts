@@ -12,6 +12,7 @@ import { ipcImplementations, registerIpcHandlers, type IpcServices } from './ipc
 import { createIpcServices } from './ipc-handlers-services.js'
 import { createValidators, type ParseConfig } from './ipc-schemas.js'
 import { installQuitSequence, type QuitSequence } from './lifecycle.js'
+import { watchSleep } from './sleep-watch.js'
 import { createRotatingFileLogger, type RotatingFileLogger } from './log-file.js'
 import { createMainWindow, loadRenderer, showWindow, type MainWindowPaths } from './main-window.js'
 import { createStateNotifier, type StateNotifier } from './notifications.js'
@@ -316,6 +317,7 @@ export function createApp(deps: AppDeps): BridgeApp {
       logger,
     })
     const sequence = quit
+    watchSleep(electron.powerMonitor, (suspendedMs) => controller.systemResumed(suspendedMs))
     deps.process?.on('uncaughtException', (error) => sequence.onFatal('uncaughtException', error))
     deps.process?.on('unhandledRejection', (error) => sequence.onFatal('unhandledRejection', error))
     app.on('second-instance', () => openWindow())

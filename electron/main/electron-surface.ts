@@ -129,6 +129,7 @@ export interface SafeStorageLike {
 
 export interface PowerMonitorLike {
   on(event: 'shutdown', listener: (event?: PreventableEvent) => void): unknown
+  on(event: 'suspend' | 'resume', listener: () => void): unknown
 }
 
 export interface BrowserWindowConstructorOptionsLike {

@@ -123,6 +123,8 @@ function lazySessionController(create: () => SessionController): SessionControll
     connect: (options) => get().connect(options),
     disconnect: () => get().disconnect(),
     runDiagnostics: () => get().runDiagnostics(),
+    // Nothing runs before the controller exists: a wake-up then has nothing to refresh.
+    systemResumed: (suspendedMs) => instance?.systemResumed(suspendedMs),
     discover: (request) => get().discover(request),
     findStaleLease: () => get().findStaleLease(),
     revertStaleLease: () => get().revertStaleLease(),

@@ -126,6 +126,16 @@ describe('start-up', () => {
     expect(electron.session.defaultSession.requestHandler).toBeTypeOf('function')
   })
 
+  test('a wake-up from sleep is passed to the session with how long the machine slept', async () => {
+    const h = await harness()
+    await h.bridge.start()
+    electron.powerMonitor.emit('suspend')
+    electron.powerMonitor.emit('resume')
+    const resumed = h.controller.calls.filter((call) => call.startsWith('systemResumed:'))
+    expect(resumed).toHaveLength(1)
+    expect(Number(resumed[0]!.split(':')[1])).toBeGreaterThanOrEqual(0)
+  })
+
   test('a stale lease shows the dialog and is reverted when the user agrees', async () => {
     const h = await harness({}, (c) => {
       c.staleLease = { hostsPath: '/etc/hosts', names: ['registry-vpc.cn-beijing.aliyuncs.com'], changes: ['hosts block with 1 name'] }

@@ -71,6 +71,9 @@ export function recordingController(initial: Config = sampleConfig()): Recording
       calls.push('runDiagnostics')
       return [{ name: 'registry-vpc.cn-beijing.aliyuncs.com', hop: 'listener', ok: true, reason: 'listening' }]
     },
+    systemResumed(suspendedMs) {
+      calls.push(`systemResumed:${suspendedMs}`)
+    },
     async discover() {
       calls.push('discover')
       return { hosts: [], missing: [] }

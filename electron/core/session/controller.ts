@@ -117,6 +117,11 @@ interface Session {
 }
 
 const defaultDrainMs = 5000
+/**
+ * After a sleep this long the SSH connection is dropped and made anew rather than trusted: NATs and the ECS may
+ * have forgotten it, and the keepalives would take up to 45 s to notice (15 s × 3) while pulls hang.
+ */
+const reconnectAfterSleepMs = 10_000
 
 export function createSessionController(deps: SessionControllerDeps): LocalSessionController {
   const logger = deps.logger ?? nullLogger
@@ -605,6 +610,18 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
           monitor.stop()
         }
       })
+    },
+
+    systemResumed(suspendedMs) {
+      const current = session
+      if (current === undefined) return
+      const asleep = Number.isFinite(suspendedMs) ? `${Math.round(suspendedMs / 1000)} s` : 'an unknown time'
+      logger.info(`[session] the machine woke up after ${asleep} asleep: checking every hop again`)
+      current.dialer.coolDown?.()
+      if (isSshDialer(current.dialer) && suspendedMs >= reconnectAfterSleepMs) {
+        current.dialer.reconnectNow(`the machine slept for ${asleep}`)
+      }
+      void controller.runDiagnostics().catch((error: unknown) => logger.warn('[session] the checks after waking up failed', error))
     },
 
     async discover(request) {

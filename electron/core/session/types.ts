@@ -37,6 +37,12 @@ export interface SessionController {
   /** Stop accepting, drain, revert the hosts block (one elevation at most). */
   disconnect(): Promise<void>
   runDiagnostics(): Promise<readonly CheckResult[]>
+  /**
+   * The machine woke up after `suspendedMs` asleep: drop what a sleep leaves dead on the other side (the warm
+   * upstream connections; in ssh mode, after a sleep of 10 s or more, the SSH connection, which reconnects at once)
+   * and check every hop again now, so the state shown is today's. Nothing happens while no session runs.
+   */
+  systemResumed(suspendedMs: number): void
   discover(request: DiscoveryRequest): Promise<DiscoveryResult>
   findStaleLease(): Promise<StaleLease | undefined>
   revertStaleLease(): Promise<void>

@@ -125,6 +125,13 @@ export interface SshDialer extends Dialer {
   coolDown(): void
   /** Warm channels as a pool: hits, misses (pooled dials that found none), idle, opened ahead, failures. */
   poolStats(): DialerPoolStats
+  /**
+   * The connection is presumed dead (the machine slept longer than a NAT or the ECS keeps an idle connection):
+   * drop it now, its channels failing, and connect again after the first backoff step, rather than wait until the
+   * keepalives notice (up to keepaliveInterval × keepaliveCountMax). A pending retry runs at once. Nothing happens
+   * while idle, after a final failure (connect() starts over) or after close().
+   */
+  reconnectNow(reason: string): void
 }
 
 const defaultBackoff: Required<SshBackoffOptions> = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 30_000 }
@@ -314,6 +321,18 @@ class SshDialerImpl implements SshDialer {
 
   poolStats(): DialerPoolStats {
     return sumPoolStats([this.retiredPoolStats, ...[...(this.live?.warm.values() ?? [])].map((pool) => pool.stats())])
+  }
+
+  reconnectNow(reason: string): void {
+    if (this.isClosed) return
+    this.retryIndex = 0
+    if (this.live !== undefined) {
+      this.onConnectionLost(this.live, new Error(reason))
+    } else if (this.attempt === undefined && this.retryTimer !== undefined) {
+      this.clock.clearTimeout(this.retryTimer)
+      this.retryTimer = undefined
+      this.startAttempt()
+    }
   }
 
   async connect(options: DialOptions = {}): Promise<void> {

@@ -134,6 +134,36 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
     await roundTrip(through, 'thawed')
   })
 
+  it('reconnectNow (after a sleep) drops the connection at once and connects again, without waiting for keepalives', async () => {
+    const { dialer: through, states } = dialer({ keepaliveIntervalMs: 15_000, keepaliveCountMax: 3 })
+    await through.connect()
+    const open = await through.dial({ name: '127.0.0.1', port: echo.port })
+    const lost = new Promise<unknown>((resolve) => open.once('error', resolve))
+    const started = Date.now()
+    through.reconnectNow('the machine slept for 60 s')
+    const error = await lost
+    expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
+    expect((error as Error).message).toMatch(/was lost \(the machine slept for 60 s\)/)
+    await waitUntil(() => through.state.kind === 'connected' && through.stats().reconnects === 1, 'the new connection')
+    // The first backoff step (100 ms here), not the 45 s the keepalives would have taken.
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(states.map((state) => state.kind).slice(-2)).toEqual(['reconnecting', 'connected'])
+    await roundTrip(through, 'after the sleep')
+  })
+
+  it('reconnectNow runs a pending retry at once (the network came back with the machine)', async () => {
+    const { dialer: through } = dialer({ backoff: { initialMs: 20_000, maxMs: 20_000 } })
+    await through.connect()
+    await sshd.kill()
+    await waitUntil(() => through.state.kind === 'reconnecting', 'the loss to be noticed')
+    await sshd.restart()
+    const started = Date.now()
+    through.reconnectNow('the machine woke up')
+    await waitUntil(() => through.state.kind === 'connected', 'the retry to run at once')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    await roundTrip(through, 'woken')
+  })
+
   it('stops the loop on close() during reconnect: no more connection attempts, waiting dials rejected', async () => {
     const { dialer: through } = dialer()
     await through.connect()

@@ -493,6 +493,41 @@ describe('ssh mode: the shared connection feeds the state', () => {
   })
 })
 
+describe('waking up from sleep', () => {
+  it('drops the warm connections and checks every hop again; in ssh mode a long sleep also makes the SSH connection anew', async () => {
+    let ssh: FakeSshDialer | undefined
+    const monitors = fakeMonitors(journal)
+    const controller = controllerWith({
+      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
+      createDialer: async () => {
+        ssh = fakeSshDialer(journal)
+        return ssh
+      },
+      createHealthMonitor: monitors.create,
+    })
+    controller.systemResumed(60_000) // no session: nothing to refresh
+    expect(journal.events).toEqual([])
+
+    await controller.connect()
+    const monitor = monitors.created[0]!
+    monitor.nextRun = [ok(registry), ok(auth), ok(bucket, 'oss')]
+    journal.events.length = 0
+    controller.systemResumed(3_000) // a short sleep: the SSH connection is kept
+    controller.systemResumed(60_000)
+    controller.systemResumed(Number.POSITIVE_INFINITY) // how long is unknown: treated as long
+    expect(journal.events).toEqual([
+      'dialer.coolDown',
+      'dialer.coolDown',
+      'ssh.reconnectNow: the machine slept for 60 s',
+      'dialer.coolDown',
+      'ssh.reconnectNow: the machine slept for an unknown time',
+    ])
+    // The fresh checks become the state.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(controller.state.kind).toBe('healthy')
+  })
+})
+
 describe('previewHosts', () => {
   it('shows the exact block, what it adds, and the conflicts, without writing', async () => {
     await fs.writeFile(hostsPath, `${original}\n10.0.0.1 ${auth}\n`)

@@ -36,6 +36,9 @@ export function fakeDialer(journal: Journal, mode: Dialer['mode'] = 'sni'): Fake
       dialer.closed += 1
       journal.push('dialer.close')
     },
+    coolDown() {
+      journal.push('dialer.coolDown')
+    },
   }
   return dialer
 }
@@ -48,6 +51,7 @@ export interface FakeSshDialer extends FakeDialer {
   connect(): Promise<void>
   stats(): { connected: boolean; openChannels: number; reconnects: number }
   setState(state: SshConnectionState): void
+  reconnectNow(reason: string): void
   connectError?: Error
 }
 
@@ -71,6 +75,9 @@ export function fakeSshDialer(journal: Journal): FakeSshDialer {
     setState(state) {
       dialer.state = state
       emitter.fire(state)
+    },
+    reconnectNow(reason) {
+      journal.push(`ssh.reconnectNow: ${reason}`)
     },
     async close() {
       dialer.closed += 1
