@@ -326,13 +326,8 @@ class SshDialerImpl implements SshDialer {
   reconnectNow(reason: string): void {
     if (this.isClosed) return
     this.retryIndex = 0
-    if (this.live !== undefined) {
-      this.onConnectionLost(this.live, new Error(reason))
-    } else if (this.attempt === undefined && this.retryTimer !== undefined) {
-      this.clock.clearTimeout(this.retryTimer)
-      this.retryTimer = undefined
-      this.startAttempt()
-    }
+    if (this.live !== undefined) this.onConnectionLost(this.live, new Error(reason))
+    else this.retryAtOnce()
   }
 
   async connect(options: DialOptions = {}): Promise<void> {
@@ -342,10 +337,8 @@ class SshDialerImpl implements SshDialer {
       this.retryIndex = 0
       this.setState({ kind: 'connecting' })
       this.startAttempt()
-    } else if (this.attempt === undefined && this.retryTimer !== undefined) {
-      this.clock.clearTimeout(this.retryTimer)
-      this.retryTimer = undefined
-      this.startAttempt()
+    } else {
+      this.retryAtOnce()
     }
     const timeoutMs = options.timeoutMs ?? this.dialTimeoutMs
     await this.waitForConnection(this.clock.now() + timeoutMs, timeoutMs, options.signal)
@@ -395,6 +388,14 @@ class SshDialerImpl implements SshDialer {
       // A listener's bug must not break the connection logic that called us from a socket event.
       this.logger.error('[tunnel] ssh: a state listener threw', error)
     }
+  }
+
+  /** A retry waiting for its backoff runs now. */
+  private retryAtOnce(): void {
+    if (this.attempt !== undefined || this.retryTimer === undefined) return
+    this.clock.clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.startAttempt()
   }
 
   private startAttempt(): void {
