@@ -458,6 +458,8 @@ export function runChecked(
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text))
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text))
     child.on('error', (error) => reject(new Error(`${command} could not run (${error.message}); is it installed?`)))
+    // A command that exits without reading its input closes the pipe first (EPIPE): its exit code says what happened.
+    child.stdin.on('error', () => {})
     child.on('close', (code, signal) => {
       if (code === 0) resolve({ stdout, stderr })
       else reject(new Error(`${command} ${args.join(' ')} failed (${code ?? signal}): ${stderr}${stdout}`))

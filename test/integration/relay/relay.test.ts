@@ -6,7 +6,7 @@
 // addresses (plus one unused address for the dial fallback) through `allowLoopbackAddresses`, so the SAME relay
 // still refuses a name that resolves to 127.0.0.1: the refusal is tested with the default rule intact.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { X509Certificate } from 'node:crypto'
 import type { Server as HttpServer } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
@@ -129,8 +129,14 @@ function fingerprintOf(pem: Buffer): string {
 }
 
 /** The one refusal line for the client that used `localPort`. */
+/** Where the current test's log lines begin: an ephemeral port an earlier test's client used may come round again. */
+let firstLineOfTest = 0
+beforeEach(() => {
+  firstLineOfTest = log.lines.length
+})
+
 function refusalLines(localPort: number): string[] {
-  return log.lines.filter((line) => line.startsWith(`[relay] refused 127.0.0.1:${localPort} `))
+  return log.lines.slice(firstLineOfTest).filter((line) => line.startsWith(`[relay] refused 127.0.0.1:${localPort} `))
 }
 
 async function expectRefusal(localPort: number, name: string, reason: string): Promise<void> {
