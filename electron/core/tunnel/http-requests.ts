@@ -52,9 +52,9 @@ export function createRequestChecker(expected: { readonly name: string; readonly
   let state: State = { kind: 'head' }
   /** Bytes of an incomplete head or line carried over to the next chunk. */
   let pending: Buffer = Buffer.alloc(0)
-  let refused: RequestCheck | undefined
+  let refused: RequestRefused | undefined
 
-  const refuse = (reason: RequestRefusal, detail: string): RequestCheck => {
+  const refuse = (reason: RequestRefusal, detail: string): RequestRefused => {
     refused = { ok: false, reason, detail }
     return refused
   }
