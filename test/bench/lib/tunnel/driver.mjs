@@ -36,6 +36,12 @@ const rounds = options.rounds ?? 5
 const tlsBytes = (options.tlsMiB ?? 256) * 1024 * 1024
 const rawBytes = (options.rawMiB ?? 512) * 1024 * 1024
 const latencyCount = options.latencyCount ?? 2000
+/**
+ * Connection latency is measured in batches of this many connections, the paths taking turns, so that the slow
+ * swings of this shared machine (a path's p50 moved by up to 2x between blocks of 400 connections measured a
+ * minute apart) fall on every path alike instead of on whichever path was running at the time.
+ */
+const latencyBatch = 10
 const concurrentCount = options.concurrent ?? 1000
 const name = 'localhost'
 const progress = (message) => process.stderr.write(`[tunnel-bench] ${message}\n`)
@@ -148,7 +154,7 @@ async function measure(dir) {
     { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'] },
     { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'] },
     { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid },
-    { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay },
+    { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay, cpuShared: true }, // also the ECS hop of 'sni via relay'
     { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
     { name: 'connect', port: tunnels.connect.port, cpu: tunnels.connect.pid },
     { name: 'ssh', port: tunnels.ssh.port, cpu: tunnels.ssh.pid },
@@ -241,37 +247,59 @@ async function measure(dir) {
   }
 
   if (want('latency')) {
-    const perRound = Math.ceil(latencyCount / rounds)
-    progress(`latency: ${perRound * rounds} sequential connections per path in ${rounds} interleaved rounds`)
+    const perRound = Math.ceil(latencyCount / rounds / latencyBatch) * latencyBatch
+    progress(`latency: ${perRound * rounds} sequential connections per path in ${rounds} rounds, the paths taking turns every ${latencyBatch} connections`)
+    const samples = new Map(latencyPaths.map((p) => [p.name, { all: [], roundMedians: [], errors: [] }]))
     const cpu = new Map(latencyPaths.map((p) => [p.name, { seconds: 0, connections: 0 }]))
-    const samples = await interleave(
-      latencyPaths,
-      rounds,
-      (p) =>
-        attempt(async () => {
-          const cpuBefore = p.cpu === undefined ? 0 : readCpuSeconds(p.cpu)
-          const series = await latencySeries({ port: p.port, name, ca, count: perRound })
-          if (p.cpu !== undefined) {
-            await new Promise((resolve) => setTimeout(resolve, 100))
-            const account = cpu.get(p.name)
-            account.seconds += readCpuSeconds(p.cpu) - cpuBefore
-            account.connections += series.length
+    // CPU is read before and after each batch. A process that serves only its own path keeps its time between
+    // its batches as well (socat reaps a forked child a moment after the client saw it close); a process that
+    // is also a hop of another path (the relay) counts only the time of its own batches.
+    const lastCpu = new Map()
+    for (const p of latencyPaths) if (p.cpu !== undefined) lastCpu.set(p.cpu, readCpuSeconds(p.cpu))
+    const sharedCpu = new Set(latencyPaths.filter((p) => p.cpuShared === true).map((p) => p.cpu))
+    for (let round = 0; round < rounds; round++) {
+      progress(`  latency round ${round + 1}/${rounds}`)
+      const inRound = new Map(latencyPaths.map((p) => [p.name, []]))
+      for (let turn = 0; turn < perRound / latencyBatch; turn++) {
+        // Every turn runs one batch per path, starting one path later than the turn before.
+        for (let i = 0; i < latencyPaths.length; i++) {
+          const p = latencyPaths[(i + turn + round) % latencyPaths.length]
+          const entry = samples.get(p.name)
+          if (entry.errors.length > 0) continue // a broken path fails once, not in every turn
+          const before = p.cpu === undefined ? 0 : sharedCpu.has(p.cpu) ? readCpuSeconds(p.cpu) : lastCpu.get(p.cpu)
+          try {
+            const series = await latencySeries({ port: p.port, name, ca, count: latencyBatch })
+            inRound.get(p.name).push(...series)
+            entry.all.push(...series)
+            if (p.cpu !== undefined) {
+              const after = readCpuSeconds(p.cpu)
+              const account = cpu.get(p.name)
+              account.seconds += after - before
+              account.connections += series.length
+              lastCpu.set(p.cpu, after)
+            }
+          } catch (error) {
+            entry.errors.push(error.message)
           }
-          return series
-        }),
-      (round) => progress(`  latency round ${round + 1}/${rounds}`),
-    )
+        }
+      }
+      for (const p of latencyPaths) if (inRound.get(p.name).length > 0) samples.get(p.name).roundMedians.push(median(inRound.get(p.name)))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
     for (const p of latencyPaths) {
-      const values = samples.get(p.name)
-      const errors = values.filter((v) => !Array.isArray(v))
-      const all = values.filter((v) => Array.isArray(v)).flat()
+      if (p.cpu === undefined || sharedCpu.has(p.cpu)) continue
+      cpu.get(p.name).seconds += readCpuSeconds(p.cpu) - lastCpu.get(p.cpu)
+    }
+    for (const p of latencyPaths) {
+      const { all, roundMedians, errors } = samples.get(p.name)
+      const account = cpu.get(p.name)
       result.latency[p.name] = {
         count: all.length,
         p50: percentile(all, 50),
         p99: percentile(all, 99),
-        roundMedians: values.filter((v) => Array.isArray(v)).map((v) => median(v)),
-        ...(cpu.get(p.name).connections > 0 ? { cpuMsPerConnection: (cpu.get(p.name).seconds * 1000) / cpu.get(p.name).connections } : {}),
-        ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}),
+        roundMedians,
+        ...(account.connections > 0 ? { cpuMsPerConnection: (account.seconds * 1000) / account.connections } : {}),
+        ...(errors.length > 0 ? { error: errors[0], failures: errors.length } : {}),
       }
     }
   }
