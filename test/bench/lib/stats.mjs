@@ -34,3 +34,19 @@ export function fmt(value, digits = 1) {
 export function mibPerSecond(bytes, ms) {
   return bytes / (1024 * 1024) / (ms / 1000)
 }
+
+/**
+ * The median of the per-round ratios `samples[i] / reference[i]` (rounds where either is not a finite number are
+ * left out): a ratio of two paths measured in the same round, back to back, is not moved by the machine getting
+ * faster or slower between rounds the way a ratio of two medians is. NaN when no round has both.
+ */
+export function pairedRatio(samples, reference) {
+  const ratios = []
+  const rounds = Math.min(samples?.length ?? 0, reference?.length ?? 0)
+  for (let i = 0; i < rounds; i++) {
+    const a = samples[i]
+    const b = reference[i]
+    if (typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios.push(a / b)
+  }
+  return median(ratios)
+}

@@ -14,6 +14,7 @@
 //   ACRB_BENCH_TUNNEL_ONLY=throughput,latency,concurrent   a subset
 //   ACRB_BENCH_TUNNEL_JSON=<file>     also write the raw measurements there
 //   ACRB_BENCH_TUNNEL_PATHS=ssh,ssh -L,raw tunnel   only these paths (development; the table then has gaps)
+//   ACRB_BENCH_TUNNEL_ROUNDS=<n>      rounds instead of 10 (2 with QUICK)
 // Standalone: `node test/bench/parts/tunnel.mjs` (after `npm run build:electron`).
 
 import { spawn } from 'node:child_process'
@@ -23,7 +24,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createNetns } from '../lib/netns.mjs'
 import { createTempDir } from '../lib/temp-dir.mjs'
-import { fmt } from '../lib/stats.mjs'
+import { fmt, pairedRatio } from '../lib/stats.mjs'
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const driverPath = fileURLToPath(new URL('../lib/tunnel/driver.mjs', import.meta.url))
@@ -72,10 +73,12 @@ function checkPrerequisites(dist) {
 function settings() {
   const quick = process.env.ACRB_BENCH_TUNNEL_QUICK === '1'
   const only = process.env.ACRB_BENCH_TUNNEL_ONLY
+  const rounds = process.env.ACRB_BENCH_TUNNEL_ROUNDS === undefined ? (quick ? 2 : 10) : Number(process.env.ACRB_BENCH_TUNNEL_ROUNDS)
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`ACRB_BENCH_TUNNEL_ROUNDS must be a whole number >= 1, got ${process.env.ACRB_BENCH_TUNNEL_ROUNDS}`)
   return {
     dist: join(repoRoot, 'dist'),
     ...(process.env.ACRB_BENCH_TUNNEL_BASELINE ? { baselineDist: process.env.ACRB_BENCH_TUNNEL_BASELINE } : {}),
-    rounds: quick ? 2 : 5,
+    rounds,
     tlsMiB: quick ? 64 : 256,
     rawMiB: quick ? 128 : 512,
     latencyCount: quick ? 200 : 2000,
@@ -124,16 +127,20 @@ export function evaluate(result) {
   const concurrent = result.concurrent ?? {}
   const direct = latency.direct?.p50
 
+  // Ratios are the median of the per-round ratios (paths compared in a target ran back to back in every round:
+  // lib/interleave.mjs); the ratio of the two medians, which drifts with the machine between rounds, is noted.
+  const ratioOf = (entry, reference) =>
+    entry?.perRound !== undefined && reference?.perRound !== undefined ? pairedRatio(entry.perRound, reference.perRound) : entry?.median / reference?.median
   const ratioRow = (group, label, entry, reference, target, note) => {
-    const ratio = entry?.median / reference?.median
+    const ratio = ratioOf(entry, reference)
     const ok = Number.isFinite(ratio) && ratio >= target && entry.error === undefined
+    const ofMedians = `ratio of medians ${fmt(entry?.median / reference?.median, 3)}`
     // Three decimals where a verdict hangs on the ratio: 0.896 must not read as 0.90.
-    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 3), `≥ ${target}`, verdict(ok), cpuPerGiB(entry), entry?.error ?? note ?? ''])
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 3), `≥ ${target}`, verdict(ok), cpuPerGiB(entry), entry?.error ?? (note === undefined ? ofMedians : `${note}; ${ofMedians}`)])
     checks.push({ name: `${group} ${label}`, ok })
   }
   const infoRow = (group, label, entry, reference, note) => {
-    const ratio = entry?.median / reference?.median
-    rows.push([group, label, fmt(entry?.median, 0), fmt(ratio, 2), '', '', cpuPerGiB(entry), entry?.error ?? note ?? ''])
+    rows.push([group, label, fmt(entry?.median, 0), fmt(ratioOf(entry, reference), 2), '', '', cpuPerGiB(entry), entry?.error ?? note ?? ''])
   }
 
   if (tls.direct !== undefined) {

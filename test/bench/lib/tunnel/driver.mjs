@@ -24,7 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { interleave } from '../interleave.mjs'
+import { groupCases, interleaveGroups } from '../interleave.mjs'
 import { readCpuSeconds, readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
 import { median, mibPerSecond, percentile } from '../stats.mjs'
 import { concurrentEchoes, latencySeries, rawDownload, tlsDownload } from './client.mjs'
@@ -148,30 +148,30 @@ async function measure(dir) {
   // ---- the paths --------------------------------------------------------------------------------------------
   const tlsPaths = [
     { name: 'direct', port: port.tls },
-    { name: 'socat', port: port.socatTls, cpu: pidOf[`socat :${port.socatTls}`] },
-    { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`] },
-    { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid },
-    { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'] },
-    { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'] },
-    { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid },
-    { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay, cpuShared: true }, // also the ECS hop of 'sni via relay'
-    { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid },
+    { name: 'socat', port: port.socatTls, cpu: pidOf[`socat :${port.socatTls}`], group: 'sni' },
+    { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`], group: 'one hop' },
+    { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid, group: 'sni' },
+    { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'], group: 'one hop' },
+    { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'], group: 'one hop' },
+    { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid, group: 'one hop' },
+    { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay, cpuShared: true, group: 'relay' }, // also the ECS hop of 'sni via relay'
+    { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid, group: 'relay' },
     { name: 'connect', port: tunnels.connect.port, cpu: tunnels.connect.pid },
-    { name: 'ssh', port: tunnels.ssh.port, cpu: tunnels.ssh.pid },
-    { name: 'ssh -L', port: port.sshL, cpu: pidOf['ssh -L'] },
+    { name: 'ssh', port: tunnels.ssh.port, cpu: tunnels.ssh.pid, group: 'ssh' },
+    { name: 'ssh -L', port: port.sshL, cpu: pidOf['ssh -L'], group: 'ssh' },
   ]
   const rawPaths = [
     { name: 'direct', port: port.raw },
-    { name: 'socat', port: port.socatRaw, cpu: pidOf[`socat :${port.socatRaw}`] },
-    { name: 'tunnel', port: tunnels.sni.httpPort, cpu: tunnels.sni.pid },
-    { name: 'tunnel via relay', port: tunnels.sniRelay.httpPort, cpu: tunnels.sniRelay.pid },
+    { name: 'socat', port: port.socatRaw, cpu: pidOf[`socat :${port.socatRaw}`], group: 'raw' },
+    { name: 'tunnel', port: tunnels.sni.httpPort, cpu: tunnels.sni.pid, group: 'raw' },
+    { name: 'tunnel via relay', port: tunnels.sniRelay.httpPort, cpu: tunnels.sniRelay.pid, group: 'raw' },
   ]
   for (const [suffix] of dists.slice(1)) {
     tlsPaths.push(
-      { name: `sni${suffix}`, port: tunnels[`sni${suffix}`].port, cpu: tunnels[`sni${suffix}`].pid },
-      { name: `ssh${suffix}`, port: tunnels[`ssh${suffix}`].port, cpu: tunnels[`ssh${suffix}`].pid },
+      { name: `sni${suffix}`, port: tunnels[`sni${suffix}`].port, cpu: tunnels[`sni${suffix}`].pid, group: 'sni' },
+      { name: `ssh${suffix}`, port: tunnels[`ssh${suffix}`].port, cpu: tunnels[`ssh${suffix}`].pid, group: 'ssh' },
     )
-    rawPaths.push({ name: `tunnel${suffix}`, port: tunnels[`sni${suffix}`].httpPort, cpu: tunnels[`sni${suffix}`].pid })
+    rawPaths.push({ name: `tunnel${suffix}`, port: tunnels[`sni${suffix}`].httpPort, cpu: tunnels[`sni${suffix}`].pid, group: 'raw' })
   }
   if (options.paths !== undefined) {
     // Development: measure only the named paths (TLS and raw names; raw ones as "raw <name>").
@@ -209,11 +209,11 @@ async function measure(dir) {
   }
 
   if (want('throughput')) {
-    progress(`throughput: ${rounds} interleaved rounds, TLS ${tlsBytes / 1048576} MiB and raw ${rawBytes / 1048576} MiB per transfer`)
+    progress(`throughput: ${rounds} interleaved rounds (compared paths back to back), TLS ${tlsBytes / 1048576} MiB and raw ${rawBytes / 1048576} MiB per transfer`)
     const cases = [...tlsPaths.map((p) => ({ ...p, kind: 'tls' })), ...rawPaths.map((p) => ({ ...p, kind: 'raw', name: `raw ${p.name}` }))]
     const cpu = new Map(cases.map((c) => [c.name, { seconds: 0, bytes: 0 }]))
-    const samples = await interleave(
-      cases,
+    const samples = await interleaveGroups(
+      groupCases(cases),
       rounds,
       (c) =>
         attempt(async () => {
@@ -237,6 +237,8 @@ async function measure(dir) {
       const account = cpu.get(c.name)
       const entry = {
         samples: numbers,
+        // Aligned with the rounds (null where that round failed), for ratios within a round.
+        perRound: values.map((v) => (typeof v === 'number' ? v : null)),
         median: median(numbers),
         ...(account.bytes > 0 ? { cpuSecondsPerGiB: account.seconds / (account.bytes / 2 ** 30) } : {}),
         ...(errors.length > 0 ? { error: errors[0].error, failures: errors.length } : {}),
