@@ -20,6 +20,7 @@ import { planHostsBytes } from '../hosts/hosts-plan.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { defaultHostsPath, type Platform } from '../paths.js'
 import type { ListenStrategy } from '../platform/listen-strategy.js'
+import { watchNetwork, type NetworkChange, type NetworkWatchOptions } from '../platform/network-watch.js'
 import { isProcessPrivileged } from '../privileged/direct-elevator.js'
 import type { Elevator, PrivilegedWriter } from '../privileged/types.js'
 import { detectContainerEngines, type EngineKind } from '../probes/container-engine.js'
@@ -92,6 +93,10 @@ export interface SessionControllerDeps {
   readonly processProbe?: ProcessProbe
   /** Linux: net.ipv4.ip_unprivileged_port_start of this network namespace (listen strategy, PORT_NEEDS_PRIVILEGE hint). */
   readonly unprivilegedPortStart?: () => Promise<number | undefined>
+  /** How a running session notices that the machine's addresses changed (default: watchNetwork's); false: it does not. */
+  readonly network?: NetworkWatchOptions | false
+  /** Windows: IPv4 addresses of the interfaces that are up, for the listen strategy (default os.networkInterfaces()). */
+  readonly interfaceAddresses?: () => readonly string[]
 }
 
 /** The controller plus what only a local caller (the CLI) needs: where names go, and the tunnel's counters. */
@@ -146,6 +151,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       (async () =>
         (await detectContainerEngines({ platform: deps.platform, env: deps.env as NodeJS.ProcessEnv, homeDir: deps.homeDir })).map((finding) => finding.kind)),
     unprivilegedPortStart: portStart,
+    ...(deps.interfaceAddresses === undefined ? {} : { interfaceAddresses: deps.interfaceAddresses }),
   })
   const createDialer = deps.createDialer ?? ((config: Config) => createDialerForConfig(config, { env: deps.env, homeDir: deps.homeDir, logger }))
   const startTunnel = deps.startTunnel ?? startTunnelDefault
@@ -332,6 +338,43 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     })
   }
 
+  /** Follows the machine's addresses while `current` runs (disposed with its other subscriptions). */
+  function followNetwork(current: Session): void {
+    if (deps.network === false) return
+    current.subscriptions.push(watchNetwork((change) => networkChanged(current, change), deps.network))
+  }
+
+  /**
+   * The machine's addresses changed (Wi-Fi switched, a VPN came up): drop what the change left dead and check every
+   * hop again, so the state shown is the network's of now. Warm upstream connections go when any address went; the
+   * SSH connection is made anew when the address it left from is gone (it is dead, and its keepalives would take up
+   * to 45 s to say so); a session whose names point at this machine's LAN address (followsNetwork) listens anew on
+   * the new one and rewrites the hosts block, as a settings change would.
+   */
+  function networkChanged(current: Session, change: NetworkChange): void {
+    if (session !== current) return
+    const described = [
+      ...(change.gone.length > 0 ? [`gone: ${change.gone.join(', ')}`] : []),
+      ...(change.added.length > 0 ? [`new: ${change.added.join(', ')}`] : []),
+    ].join('; ')
+    logger.info(`[session] the network changed (${described}): checking every hop again`)
+    if (change.gone.length > 0) current.dialer.coolDown?.()
+    if (isSshDialer(current.dialer)) {
+      const from = current.dialer.localAddress()
+      if (from !== undefined && change.gone.includes(from)) {
+        current.dialer.reconnectNow(`this machine no longer has the address ${from} the SSH connection left from`)
+      }
+    }
+    if (current.strategy.followsNetwork && change.gone.includes(current.strategy.hostsAddress)) {
+      logger.info(`[session] ${current.strategy.hostsAddress}, where the names point, is gone: listening anew on the network of now`)
+      void serialize(async () => {
+        if (session === current) await restartSession(current, resolvedConfig(config), current.entries)
+      }).catch((error: unknown) => logger.error('[session] could not follow the network to its new address', error))
+      return
+    }
+    void controller.runDiagnostics().catch((error: unknown) => logger.warn('[session] the checks after a network change failed', error))
+  }
+
   async function connectNow(options: ConnectOptions = {}): Promise<void> {
     if (session !== undefined) return
     tunnelKind = 'starting'
@@ -372,6 +415,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       current.subscriptions.push(watchTraffic(tunnel))
       session = current
       tunnelKind = 'running'
+      followNetwork(current)
       startMonitor(current)
       logger.info(`[session] up: ${entries.length} names, mode ${resolved.tunnel.mode}, hosts file ${hostsPath}, listening ${strategy.mechanism}`)
       update()
@@ -520,6 +564,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       next.subscriptions.push(watchTraffic(tunnel))
       session = next
       tunnelKind = 'running'
+      followNetwork(next)
       startMonitor(next)
       update()
     } catch (error) {

@@ -132,6 +132,11 @@ export interface SshDialer extends Dialer {
    * while idle, after a final failure (connect() starts over) or after close().
    */
   reconnectNow(reason: string): void
+  /**
+   * The address of this machine the SSH connection leaves from (its socket's local address); undefined while not
+   * connected. When the network takes it away (Wi-Fi switched), the connection is dead though nothing has said so.
+   */
+  localAddress(): string | undefined
 }
 
 const defaultBackoff: Required<SshBackoffOptions> = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 30_000 }
@@ -321,6 +326,10 @@ class SshDialerImpl implements SshDialer {
 
   poolStats(): DialerPoolStats {
     return sumPoolStats([this.retiredPoolStats, ...[...(this.live?.warm.values() ?? [])].map((pool) => pool.stats())])
+  }
+
+  localAddress(): string | undefined {
+    return this.live?.socket.localAddress
   }
 
   reconnectNow(reason: string): void {

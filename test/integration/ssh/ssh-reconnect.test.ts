@@ -136,11 +136,15 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
 
   it('reconnectNow (after a sleep) drops the connection at once and connects again, without waiting for keepalives', async () => {
     const { dialer: through, states } = dialer({ keepaliveIntervalMs: 15_000, keepaliveCountMax: 3 })
+    expect(through.localAddress()).toBeUndefined()
     await through.connect()
+    // where the connection leaves from: what the session compares with the addresses a network change took away
+    expect(through.localAddress()).toBe('127.0.0.1')
     const open = await through.dial({ name: '127.0.0.1', port: echo.port })
     const lost = new Promise<unknown>((resolve) => open.once('error', resolve))
     const started = Date.now()
     through.reconnectNow('the machine slept for 60 s')
+    expect(through.localAddress()).toBeUndefined()
     const error = await lost
     expect(isBridgeError(error, 'UPSTREAM_UNREACHABLE')).toBe(true)
     expect((error as Error).message).toMatch(/was lost \(the machine slept for 60 s\)/)

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parseConfig } from '../../../electron/core/config/schema.js'
 import type { Config } from '../../../electron/core/config/types.js'
 import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
@@ -73,6 +73,7 @@ function controllerWith(options: { privileged: boolean; engines?: EngineKind[]; 
     startTunnel: tunnels.start,
     processProbe: fakeProbe(pid, alive),
     drainMs: 10,
+    network: false, // the tests that follow the network give their own addresses
     ...overrides,
   })
   controllers.push(controller)
@@ -336,6 +337,42 @@ describe('the listen strategy changes while connected', () => {
     await controller.disconnect()
     expect(machine.scripts).toHaveLength(3)
     expect(machine.snapshot()).toBe(baseline)
+    expect(await hostsText()).toBe(original)
+  })
+})
+
+describe('a session whose names point at the LAN address (Windows with a VM engine) follows the network', () => {
+  it('when that address goes, the tunnel listens on the new one and the block points there; disconnect leaves nothing', async () => {
+    machine = createSimulatedMachine('win32')
+    let addresses = ['192.168.1.23']
+    const controller = controllerWith({
+      privileged: false,
+      engines: ['docker-desktop'],
+      platform: 'win32',
+      interfaceAddresses: () => addresses,
+      network: { readAddresses: () => addresses, intervalMs: 5 },
+    })
+    await controller.connect()
+    expect(controller.listening()?.strategy).toMatchObject({ hostsAddress: '192.168.1.23', followsNetwork: true })
+    expect(tunnels.started[0]!.options.listen.address).toBe('192.168.1.23')
+    expect(await hostsText()).toContain(`192.168.1.23 ${registry}`)
+
+    addresses = ['192.168.1.23', '10.8.0.2'] // an address came: the names' address is still there, nothing moves
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(tunnels.started).toHaveLength(1)
+
+    addresses = ['10.0.0.7'] // another Wi-Fi network
+    // (a simulated Windows apply takes about 1.5 s here)
+    await vi.waitFor(() => expect(controller.listening()?.strategy.hostsAddress).toBe('10.0.0.7'), { timeout: 10_000 })
+    expect(tunnels.started).toHaveLength(2)
+    expect(tunnels.started[1]!.options.listen.address).toBe('10.0.0.7')
+    expect(tunnels.started[0]!.closedWith).toBeDefined()
+    const hosts = await hostsText()
+    expect(hosts).toContain(`10.0.0.7 ${registry}`)
+    expect(hosts).not.toContain('192.168.1.23')
+    expect(controller.state.kind).not.toBe('down')
+
+    await controller.disconnect()
     expect(await hostsText()).toBe(original)
   })
 })

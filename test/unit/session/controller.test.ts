@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { SessionState } from '../../../electron/common/status.js'
 import { parseConfig } from '../../../electron/core/config/schema.js'
 import type { Config } from '../../../electron/core/config/types.js'
@@ -99,6 +99,7 @@ function controllerWith(overrides: Partial<SessionControllerDeps> = {}): LocalSe
     processProbe: fakeProbe(selfPid, alive),
     now: () => new Date('2026-01-02T03:04:05Z'),
     drainMs: 1234,
+    network: false, // the tests that follow the network give their own addresses
     ...overrides,
   })
   controllers.push(controller)
@@ -525,6 +526,54 @@ describe('waking up from sleep', () => {
     // The fresh checks become the state.
     await new Promise((resolve) => setImmediate(resolve))
     expect(controller.state.kind).toBe('healthy')
+  })
+})
+
+describe('following the network', () => {
+  it('a change is checked at once; what left from an address that went is dropped (ssh: made anew); off, nothing is watched', async () => {
+    let ssh: FakeSshDialer | undefined
+    const monitors = fakeMonitors(journal)
+    let addresses = ['203.0.113.2', '2001:db8::2']
+    const controller = controllerWith({
+      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
+      createDialer: async () => {
+        ssh = fakeSshDialer(journal)
+        ssh.from = '203.0.113.2'
+        return ssh
+      },
+      createHealthMonitor: monitors.create,
+      network: { readAddresses: () => addresses, intervalMs: 5 },
+    })
+    await controller.connect()
+    const monitor = monitors.created[0]!
+    monitor.emit([ok(registry), ok(auth), ok(bucket, 'oss')])
+    const runs = vi.spyOn(monitor, 'runNow')
+    journal.events.length = 0
+
+    addresses = [...addresses, '10.8.0.2'] // a VPN came up: nothing went, but routes may have
+    await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(1))
+    expect(journal.events).toEqual([])
+
+    // Wi-Fi lost the address the SSH connection left from; the fresh checks become the state
+    monitor.nextRun = [failing(registry, 'upstream', 'the SSH connection is being made anew'), ok(auth), ok(bucket, 'oss')]
+    addresses = ['10.8.0.2', '2001:db8::2']
+    await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(2))
+    expect(journal.events).toEqual([
+      'dialer.coolDown',
+      'ssh.reconnectNow: this machine no longer has the address 203.0.113.2 the SSH connection left from',
+    ])
+    await vi.waitFor(() => expect(controller.state.kind).toBe('down'))
+
+    ssh!.from = '10.8.0.2' // made anew, from the VPN's address
+    addresses = ['10.8.0.2'] // an address the SSH connection does not use goes: warm connections only
+    await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(3))
+    expect(journal.events.slice(2)).toEqual(['dialer.coolDown'])
+
+    await controller.disconnect()
+    addresses = ['192.168.1.5']
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(runs).toHaveBeenCalledTimes(3)
+    expect(journal.events.filter((event) => event.startsWith('ssh.reconnectNow'))).toHaveLength(1)
   })
 })
 

@@ -52,6 +52,9 @@ export interface FakeSshDialer extends FakeDialer {
   stats(): { connected: boolean; openChannels: number; reconnects: number }
   setState(state: SshConnectionState): void
   reconnectNow(reason: string): void
+  /** What localAddress() answers (the test sets it). */
+  from: string | undefined
+  localAddress(): string | undefined
   connectError?: Error
 }
 
@@ -79,6 +82,8 @@ export function fakeSshDialer(journal: Journal): FakeSshDialer {
     reconnectNow(reason) {
       journal.push(`ssh.reconnectNow: ${reason}`)
     },
+    from: undefined,
+    localAddress: () => dialer.from,
     async close() {
       dialer.closed += 1
       journal.push('dialer.close')
