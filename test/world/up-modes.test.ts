@@ -3,7 +3,8 @@
 // /etc/netns/<laptop>/hosts: the hosts engine's mount-point path); skopeo in the laptop namespace then pushes an
 // image with a 30 MB layer to registry-vpc.cn-beijing.aliyuncs.com and pulls it back with equal digests, through the
 // tunnel and the ECS only (the laptop has no route to the VPC). On the ECS: our relay (sni), real tinyproxy with
-// Basic auth (connect), real OpenSSH sshd (ssh). Runs as root.
+// Basic auth (connect), real OpenSSH sshd (ssh). In ssh mode the laptop then changes address, as after a Wi-Fi switch,
+// and `up` must make the SSH connection anew at once. Runs as root.
 
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -157,6 +158,36 @@ async function pullFails(): Promise<string> {
   return pull.stderr
 }
 
+/**
+ * The laptop moves to another address on the same network, as after a Wi-Fi switch: its SSH connection, which left
+ * from the old one, is dead though nothing says so (its keepalives would take 45 s). `up` must notice the change and
+ * connect anew from the new address at once. The old address is given back afterwards.
+ */
+async function changeLaptopAddress(up: WorldProcess, sshd: { log(): string }): Promise<void> {
+  const [oldAddress, newAddress, device] = [world.addresses.laptop, '203.0.113.3', 'eth0']
+  const ip = async (...args: string[]): Promise<void> => {
+    const result = await world.exec('laptop', 'ip', args)
+    expect(result.code, `ip ${args.join(' ')}: ${result.stderr}`).toBe(0)
+  }
+  const seen = up.output().length
+  const changedAt = Date.now()
+  await ip('addr', 'del', `${oldAddress}/24`, 'dev', device)
+  await ip('addr', 'add', `${newAddress}/24`, 'dev', device)
+  try {
+    // Well before the keepalives (15 s × 3) could say the old connection is dead.
+    const deadline = changedAt + 20_000
+    while (!sshd.log().includes(`Accepted publickey for root from ${newAddress}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(sshd.log(), up.output().slice(seen)).toContain(`Accepted publickey for root from ${newAddress}`)
+    const said = up.output().slice(seen)
+    // (the new address is named in the same line, or in the next one when a look fell between the two `ip` runs)
+    expect(said).toContain(`the network changed (gone: ${oldAddress}`)
+    expect(said).toMatch(new RegExp(`the network changed \\((gone: [^;)]*; )?new: ${newAddress.replace(/\./g, '\\.')}\\)`))
+    expect(said).toContain(`no longer has the address ${oldAddress} the SSH connection left from`)
+  } finally {
+    await ip('addr', 'add', `${oldAddress}/24`, 'dev', device).catch(() => undefined)
+  }
+}
+
 describe('acr-bridge up in the VPC world', () => {
   test('without up, the laptop cannot pull: the names do not resolve', async () => {
     expect(await pullFails()).toMatch(new RegExp(`lookup ${world.names.registry.replace(/\./g, '\\.')}`))
@@ -232,7 +263,7 @@ describe('acr-bridge up in the VPC world', () => {
     expect(tinyproxy.output()).toMatch(new RegExp(`CONNECT .*${world.names.httpBucket.replace(/\./g, '\\.')}:80`))
   })
 
-  test('ssh mode through real OpenSSH sshd on the ECS (host key checked against a known_hosts the test wrote): push and pull', async () => {
+  test('ssh mode through real OpenSSH sshd on the ECS (host key checked against a known_hosts the test wrote): push and pull; when the laptop changes address, the SSH connection is made anew at once and the next pull works', async () => {
     const ecs = world.addresses.ecsPublic
     const keyDir = mkdtempSync(join(world.tmpDir, 'ssh-'))
     const client = await generateKeyPair(keyDir, 'id_ed25519')
@@ -254,6 +285,8 @@ describe('acr-bridge up in the VPC world', () => {
       })
       expect(up.output()).toMatch(/via ssh root@203\.0\.113\.10:22/)
       await pushAndPull('ssh', up)
+      await changeLaptopAddress(up, sshd)
+      await pullAndCheck('ssh', up)
       const stopped = await stopUp(up)
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
       expect(stopped.downMiB).toBeGreaterThanOrEqual(30)
