@@ -346,7 +346,8 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
 
   /**
    * The machine's addresses changed (Wi-Fi switched, a VPN came up): drop what the change left dead and check every
-   * hop again, so the state shown is the network's of now. Warm upstream connections go when any address went; the
+   * hop again, so the state shown is the network's of now. Warm upstream connections, and forwarded ones that left
+   * from an address that went, are dropped (a client would wait on them until TCP gives up; cut, it retries); the
    * SSH connection is made anew when the address it left from is gone (it is dead, and its keepalives would take up
    * to 45 s to say so); a session whose names point at this machine's LAN address (followsNetwork) listens anew on
    * the new one and rewrites the hosts block, as a settings change would.
@@ -358,7 +359,10 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       ...(change.added.length > 0 ? [`new: ${change.added.join(', ')}`] : []),
     ].join('; ')
     logger.info(`[session] the network changed (${described}): checking every hop again`)
-    if (change.gone.length > 0) current.dialer.coolDown?.()
+    if (change.gone.length > 0) {
+      current.dialer.coolDown?.()
+      current.tunnel.dropConnectionsFrom(change.gone)
+    }
     if (isSshDialer(current.dialer)) {
       const from = current.dialer.localAddress()
       if (from !== undefined && change.gone.includes(from)) {

@@ -1,7 +1,7 @@
 // The local tunnel: a TLS listener routed by SNI, an HTTP listener routed by Host, and an optional local HTTP
 // CONNECT proxy, all forwarding through one Dialer. TLS is never terminated: bytes pass through unchanged.
 
-import { createServer, type Server, type Socket } from 'node:net'
+import { createServer, Socket, type Server } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { NameTraffic } from '../../common/status.js'
 import type { HostEntry } from '../catalog/types.js'
@@ -92,6 +92,13 @@ export interface Tunnel {
   stats(): TunnelStats
   /** Replaces the active set; connections already forwarded are left alone. */
   setNames(entries: readonly HostEntry[]): void
+  /**
+   * Closes the forwarded connections whose upstream TCP connection leaves from one of `addresses` (addresses this
+   * machine no longer has: they are dead, and a client would wait on them until TCP gives up, minutes later; cut,
+   * the client retries at once). Counts them as errors; returns how many there were. SSH channels are not TCP
+   * connections of their own: the SSH dialer's reconnect ends them.
+   */
+  dropConnectionsFrom(addresses: readonly string[]): number
   onDidChangeStats(listener: (stats: TunnelStats) => void): Disposable
   /**
    * Stops accepting, drops connections that were not routed yet, waits up to drainMs for forwarded ones to
@@ -116,6 +123,8 @@ interface Connection {
   routed: boolean
   abort?: AbortController
   pipe?: SpliceHandle
+  /** The upstream it is spliced to, once there is one. */
+  upstream?: Duplex
 }
 
 /** TLS alert unrecognized_name (fatal): tells a refused TLS client why, in its own protocol. */
@@ -252,6 +261,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       return
     }
     if (established !== undefined) conn.socket.write(established)
+    conn.upstream = upstream
     conn.pipe = splice(conn.socket, upstream, {
       initial,
       onBytes: (up, down) => {
@@ -423,6 +433,18 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       changed()
     },
     onDidChangeStats: statsEmitter.event,
+    dropConnectionsFrom(gone) {
+      const addresses = new Set(gone)
+      let dropped = 0
+      for (const conn of connections) {
+        const from = conn.upstream instanceof Socket ? conn.upstream.localAddress : undefined
+        if (from === undefined || !addresses.has(from) || conn.pipe === undefined) continue
+        conn.pipe.close(new Error(`this machine no longer has the address ${from} the upstream connection left from`))
+        dropped += 1
+      }
+      if (dropped > 0) logger.info(`[tunnel] closed ${dropped} forwarded connection${dropped === 1 ? '' : 's'} that left from ${[...addresses].join(', ')}, gone from this machine`)
+      return dropped
+    },
     close({ drainMs = 0 } = {}) {
       closed ??= (async () => {
         closing = true

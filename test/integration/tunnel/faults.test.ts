@@ -1,5 +1,5 @@
-// Faults and limits: half-close, an upstream killed mid-transfer, clients that send nothing / garbage / too
-// much, and 10,000 connections that must leave nothing behind.
+// Faults and limits: half-close, an upstream killed mid-transfer, connections cut because the address they left
+// from is gone, clients that send nothing / garbage / too much, and 10,000 connections that must leave nothing behind.
 
 import { readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
@@ -102,6 +102,50 @@ describe('tunnel faults', () => {
       const again = await tlsExchange({ port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: 'ECHO\nback again', until: 10 })
       expect(again.fingerprint256).toBe(certs.fingerprint256)
       expect(again.data.toString()).toBe('back again')
+    } finally {
+      await local.run()
+    }
+  })
+
+  it('dropConnectionsFrom closes the forwarded connections that left from a gone address, and only those', async () => {
+    const local = new Cleanup()
+    try {
+      const ecs = await startForwarder(randomLoopback(), { host: origin.address, port: origin.tlsPort })
+      local.add(() => ecs.close())
+      const tunnel = await startTunnel({ listen: { address: '127.0.0.1', port: 0 }, names: [entry(registry)], dialer: createSniDialer({ host: ecs.address, port: ecs.port }) })
+      local.add(() => tunnel.close())
+      // The address a connection to the ECS leaves from, as the kernel picks it for the tunnel too.
+      const from = await new Promise<string>((resolve, reject) => {
+        const probe = netConnect({ host: ecs.address, port: ecs.port }, () => {
+          resolve(probe.localAddress!)
+          probe.destroy()
+        })
+        probe.once('error', reject)
+      })
+
+      const size = 256 * 1024 * 1024
+      let paused: TLSSocket | undefined
+      const transfer = tlsExchange({
+        port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: `BULK ${size}\n`,
+        onData: (received, socket) => {
+          if (paused === undefined && received >= 1024 * 1024) {
+            paused = socket
+            socket.pause()
+          }
+        },
+      })
+      await eventually(() => paused !== undefined, 'the first MiB to arrive')
+      expect(tunnel.dropConnectionsFrom(['192.0.2.1', '2001:db8::1'])).toBe(0)
+      expect(tunnel.stats().open).toBe(1)
+      expect(tunnel.dropConnectionsFrom([from])).toBe(1)
+      paused!.resume()
+      const cut = await transfer
+      expect(cut.data.length).toBeLessThan(size)
+      await eventually(() => tunnel.stats().open === 0, 'both legs closed')
+      expect(tunnel.stats().names[0]).toMatchObject({ total: 1, errors: 1 })
+      // The tunnel itself goes on.
+      const next = await tlsExchange({ port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: 'ECHO\nstill here', until: 10 })
+      expect(next.data.toString()).toBe('still here')
     } finally {
       await local.run()
     }

@@ -560,14 +560,15 @@ describe('following the network', () => {
     await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(2))
     expect(journal.events).toEqual([
       'dialer.coolDown',
+      'tunnel.dropConnectionsFrom: 203.0.113.2',
       'ssh.reconnectNow: this machine no longer has the address 203.0.113.2 the SSH connection left from',
     ])
     await vi.waitFor(() => expect(controller.state.kind).toBe('down'))
 
     ssh!.from = '10.8.0.2' // made anew, from the VPN's address
-    addresses = ['10.8.0.2'] // an address the SSH connection does not use goes: warm connections only
+    addresses = ['10.8.0.2'] // an address the SSH connection does not use goes: the SSH connection stays
     await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(3))
-    expect(journal.events.slice(2)).toEqual(['dialer.coolDown'])
+    expect(journal.events.slice(3)).toEqual(['dialer.coolDown', 'tunnel.dropConnectionsFrom: 2001:db8::2'])
 
     await controller.disconnect()
     addresses = ['192.168.1.5']

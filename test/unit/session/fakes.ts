@@ -139,6 +139,10 @@ export function fakeTunnels(journal: Journal): {
           journal.push('tunnel.setNames')
           tunnel.names = entries
         },
+        dropConnectionsFrom(addresses) {
+          journal.push(`tunnel.dropConnectionsFrom: ${addresses.join(', ')}`)
+          return 0
+        },
         onDidChangeStats: emitter.event,
         async close(closeOptions) {
           journal.push('tunnel.close')
