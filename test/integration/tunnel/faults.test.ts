@@ -38,6 +38,23 @@ describe('tunnel faults', () => {
     await cleanup.run()
   })
 
+  /** A 256 MiB download through the tunnel, paused after its first MiB: a forwarded connection held mid-transfer. */
+  async function pausedDownload(port: number): Promise<{ paused: TLSSocket; transfer: ReturnType<typeof tlsExchange>; size: number }> {
+    const size = 256 * 1024 * 1024
+    let paused: TLSSocket | undefined
+    const transfer = tlsExchange({
+      port, servername: registry, ca: certs.caPem, payload: `BULK ${size}\n`,
+      onData: (received, socket) => {
+        if (paused === undefined && received >= 1024 * 1024) {
+          paused = socket
+          socket.pause()
+        }
+      },
+    })
+    await eventually(() => paused !== undefined, 'the first MiB to arrive')
+    return { paused: paused!, transfer, size }
+  }
+
   it('half-close: an answer sent after the client\'s FIN still gets through', async () => {
     const local = new Cleanup()
     try {
@@ -74,20 +91,9 @@ describe('tunnel faults', () => {
       const tunnel = await startTunnel({ listen: { address: '127.0.0.1', port: 0 }, names: [entry(registry)], dialer: createSniDialer({ host: ecsAddress, port: ecsPort }) })
       local.add(() => tunnel.close())
 
-      const size = 256 * 1024 * 1024
-      let paused: TLSSocket | undefined
-      const transfer = tlsExchange({
-        port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: `BULK ${size}\n`,
-        onData: (received, socket) => {
-          if (paused === undefined && received >= 1024 * 1024) {
-            paused = socket
-            socket.pause()
-          }
-        },
-      })
-      await eventually(() => paused !== undefined, 'the first MiB to arrive')
+      const { paused, transfer, size } = await pausedDownload(tunnel.addresses.port)
       await ecs.kill()
-      paused!.resume()
+      paused.resume()
       const cut = await transfer
       expect(cut.data.length).toBeGreaterThanOrEqual(1024 * 1024)
       expect(cut.data.length).toBeLessThan(size)
@@ -123,22 +129,11 @@ describe('tunnel faults', () => {
         probe.once('error', reject)
       })
 
-      const size = 256 * 1024 * 1024
-      let paused: TLSSocket | undefined
-      const transfer = tlsExchange({
-        port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: `BULK ${size}\n`,
-        onData: (received, socket) => {
-          if (paused === undefined && received >= 1024 * 1024) {
-            paused = socket
-            socket.pause()
-          }
-        },
-      })
-      await eventually(() => paused !== undefined, 'the first MiB to arrive')
+      const { paused, transfer, size } = await pausedDownload(tunnel.addresses.port)
       expect(tunnel.dropConnectionsFrom(['192.0.2.1', '2001:db8::1'])).toBe(0)
       expect(tunnel.stats().open).toBe(1)
       expect(tunnel.dropConnectionsFrom([from])).toBe(1)
-      paused!.resume()
+      paused.resume()
       const cut = await transfer
       expect(cut.data.length).toBeLessThan(size)
       await eventually(() => tunnel.stats().open === 0, 'both legs closed')
