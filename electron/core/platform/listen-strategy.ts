@@ -112,9 +112,15 @@ function isolatedEngines(engines: readonly EngineKind[]): EngineKind[] {
   return engines.filter((kind) => engineReach(kind) !== 'native')
 }
 
+/**
+ * Docker Desktop's host.docker.internal address, unless the machine's interfaces are known and it is not among them
+ * (the network changed and Docker Desktop has not rewritten its section yet: binding it would fail); else the first
+ * usable interface address.
+ */
 function pickWindowsAddress(input: ListenStrategyInput): string | undefined {
   const fromDocker = canonicalIpv4(input.windows?.dockerDesktopHostAddress)
-  if (fromDocker !== undefined && !isLoopbackIpv4(fromDocker)) return fromDocker
+  const known = (input.windows?.interfaceAddresses ?? []).map((candidate) => canonicalIpv4(candidate))
+  if (fromDocker !== undefined && !isLoopbackIpv4(fromDocker) && (known.length === 0 || known.includes(fromDocker))) return fromDocker
   for (const candidate of input.windows?.interfaceAddresses ?? []) {
     const address = canonicalIpv4(candidate)
     if (address !== undefined && !isLoopbackIpv4(address) && !isLinkLocalIpv4(address)) return address

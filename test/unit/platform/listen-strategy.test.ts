@@ -112,10 +112,19 @@ describe('chooseListenStrategy: the decision table of docs/platforms.md', () => 
     const s = choose({
       platform: 'win32',
       engines: ['docker-desktop'],
-      windows: { dockerDesktopHostAddress: '192.168.1.23', interfaceAddresses: ['10.0.0.5'] },
+      windows: { dockerDesktopHostAddress: '192.168.1.23', interfaceAddresses: ['10.0.0.5', '192.168.1.23'] },
     })
     expect(s).toMatchObject({ mechanism: 'direct', hostsAddress: '192.168.1.23', bindAddress: '192.168.1.23', followsNetwork: true, alias: undefined })
     expect(s.warnings.join(' ')).toContain('other machines on this network can reach')
+  })
+
+  it('Windows with Docker Desktop just after a network change: a host.docker.internal address the machine no longer has is passed over', () => {
+    const s = choose({
+      platform: 'win32',
+      engines: ['docker-desktop'],
+      windows: { dockerDesktopHostAddress: '192.168.1.23', interfaceAddresses: ['10.0.0.7'] },
+    })
+    expect(s).toMatchObject({ hostsAddress: '10.0.0.7', bindAddress: '10.0.0.7', followsNetwork: true })
   })
 
   it('Windows with a VM engine and no Docker Desktop section: the first usable interface address', () => {
