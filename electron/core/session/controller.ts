@@ -349,7 +349,8 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
    * hop again, so the state shown is the network's of now. Warm upstream connections, and forwarded ones that left
    * from an address that went, are dropped (a client would wait on them until TCP gives up; cut, it retries); the
    * SSH connection is made anew when the address it left from is gone (it is dead, and its keepalives would take up
-   * to 45 s to say so); a session whose names point at this machine's LAN address (followsNetwork) listens anew on
+   * to 45 s to say so), and a reconnect waiting for its backoff runs at once when an address came (the network is
+   * back); a session whose names point at this machine's LAN address (followsNetwork) listens anew on
    * the new one and rewrites the hosts block, as a settings change would.
    */
   function networkChanged(current: Session, change: NetworkChange): void {
@@ -367,6 +368,9 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       const from = current.dialer.localAddress()
       if (from !== undefined && change.gone.includes(from)) {
         current.dialer.reconnectNow(`this machine no longer has the address ${from} the SSH connection left from`)
+      } else if (change.added.length > 0 && current.dialer.state.kind === 'reconnecting') {
+        // The network is back (or another one came): try now, not when the backoff (up to 30 s) says.
+        current.dialer.reconnectNow(`the network changed (new: ${change.added.join(', ')})`)
       }
     }
     if (current.strategy.followsNetwork && change.gone.includes(current.strategy.hostsAddress)) {

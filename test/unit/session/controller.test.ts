@@ -578,6 +578,39 @@ describe('following the network', () => {
   })
 })
 
+describe('following the network while the SSH connection waits to reconnect', () => {
+  it('an address coming back runs the waiting reconnect at once; while connected, a new address leaves the connection alone', async () => {
+    let ssh: FakeSshDialer | undefined
+    let addresses = ['203.0.113.2']
+    const controller = controllerWith({
+      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
+      createDialer: async () => {
+        ssh = fakeSshDialer(journal)
+        ssh.from = '203.0.113.2'
+        return ssh
+      },
+      network: { readAddresses: () => addresses, intervalMs: 5 },
+    })
+    await controller.connect()
+    journal.events.length = 0
+    // Wi-Fi off: the connection's address goes; the reconnect finds no network and waits for its backoff.
+    addresses = []
+    await vi.waitFor(() => expect(journal.events).toContain('ssh.reconnectNow: this machine no longer has the address 203.0.113.2 the SSH connection left from'))
+    ssh!.from = undefined
+    ssh!.setState({ kind: 'reconnecting', attempt: 3, retryInMs: 8_000, error: new BridgeError('UPSTREAM_UNREACHABLE', 'no route') })
+    journal.events.length = 0
+    addresses = ['192.168.7.20'] // Wi-Fi back, on another network
+    await vi.waitFor(() => expect(journal.events).toContain('ssh.reconnectNow: the network changed (new: 192.168.7.20)'))
+
+    ssh!.from = '192.168.7.20'
+    ssh!.setState({ kind: 'connected', since: 2 })
+    journal.events.length = 0
+    addresses = ['192.168.7.20', '10.8.0.2'] // a VPN comes up: nothing went, the connection is fine
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(journal.events.filter((event) => event.startsWith('ssh.'))).toEqual([])
+  })
+})
+
 describe('previewHosts', () => {
   it('shows the exact block, what it adds, and the conflicts, without writing', async () => {
     await fs.writeFile(hostsPath, `${original}\n10.0.0.1 ${auth}\n`)
