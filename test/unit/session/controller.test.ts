@@ -106,6 +106,30 @@ function controllerWith(overrides: Partial<SessionControllerDeps> = {}): LocalSe
   return controller
 }
 
+const sshConfig = (): Config =>
+  makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } })
+
+/** A controller in ssh mode; ssh() is the fake SSH dialer it made, whose connection leaves from `from`. */
+function sshControllerWith(overrides: Partial<SessionControllerDeps> = {}, from?: string): { controller: LocalSessionController; ssh: () => FakeSshDialer } {
+  let made: FakeSshDialer | undefined
+  const controller = controllerWith({
+    config: sshConfig(),
+    createDialer: async () => {
+      made = fakeSshDialer(journal)
+      made.from = from
+      return made
+    },
+    ...overrides,
+  })
+  return {
+    controller,
+    ssh: () => {
+      if (made === undefined) throw new Error('the controller has made no SSH dialer yet')
+      return made
+    },
+  }
+}
+
 function record(controller: LocalSessionController): SessionState[] {
   const seen: SessionState[] = []
   controller.onDidChangeState((state) => seen.push(state))
@@ -450,30 +474,20 @@ describe('with a health monitor', () => {
 })
 
 describe('ssh mode: the shared connection feeds the state', () => {
-  const sshConfig = (): Config =>
-    makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } })
-
   it('connects before binding; reconnecting → degraded, failed → down with the error, connected → healthy', async () => {
-    let ssh: FakeSshDialer | undefined
-    const controller = controllerWith({
-      config: sshConfig(),
-      createDialer: async () => {
-        ssh = fakeSshDialer(journal)
-        return ssh
-      },
-    })
+    const { controller, ssh } = sshControllerWith()
     await controller.connect()
     expect(journal.events.slice(0, 2)).toEqual(['ssh.connect', 'tunnel.start'])
     expect(controller.state.kind).toBe('healthy')
     expect(controller.routes()[0]).toMatchObject({ mode: 'ssh', upstream: 'root@203.0.113.10:22' })
 
     const lost = new BridgeError('UPSTREAM_UNREACHABLE', 'The SSH connection was lost.')
-    ssh!.setState({ kind: 'reconnecting', attempt: 1, retryInMs: 500, error: lost })
+    ssh().setState({ kind: 'reconnecting', attempt: 1, retryInMs: 500, error: lost })
     expect(controller.state.kind).toBe('degraded')
     const changed = new BridgeError('SSH_HOST_KEY_MISMATCH', 'The host key changed.', { hint: 'Check the ECS.' })
-    ssh!.setState({ kind: 'failed', error: changed })
+    ssh().setState({ kind: 'failed', error: changed })
     expect(controller.state).toMatchObject({ kind: 'down', error: { code: 'SSH_HOST_KEY_MISMATCH', message: 'The host key changed.', hint: 'Check the ECS.' } })
-    ssh!.setState({ kind: 'connected', since: 1 })
+    ssh().setState({ kind: 'connected', since: 1 })
     expect(controller.state.kind).toBe('healthy')
     expect(controller.state.error).toBeUndefined()
   })
@@ -496,16 +510,8 @@ describe('ssh mode: the shared connection feeds the state', () => {
 
 describe('waking up from sleep', () => {
   it('drops the warm connections and checks every hop again; in ssh mode a long sleep also makes the SSH connection anew', async () => {
-    let ssh: FakeSshDialer | undefined
     const monitors = fakeMonitors(journal)
-    const controller = controllerWith({
-      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
-      createDialer: async () => {
-        ssh = fakeSshDialer(journal)
-        return ssh
-      },
-      createHealthMonitor: monitors.create,
-    })
+    const { controller } = sshControllerWith({ createHealthMonitor: monitors.create })
     controller.systemResumed(60_000) // no session: nothing to refresh
     expect(journal.events).toEqual([])
 
@@ -531,19 +537,12 @@ describe('waking up from sleep', () => {
 
 describe('following the network', () => {
   it('a change is checked at once; what left from an address that went is dropped (ssh: made anew); off, nothing is watched', async () => {
-    let ssh: FakeSshDialer | undefined
     const monitors = fakeMonitors(journal)
     let addresses = ['203.0.113.2', '2001:db8::2']
-    const controller = controllerWith({
-      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
-      createDialer: async () => {
-        ssh = fakeSshDialer(journal)
-        ssh.from = '203.0.113.2'
-        return ssh
-      },
-      createHealthMonitor: monitors.create,
-      network: { readAddresses: () => addresses, intervalMs: 5 },
-    })
+    const { controller, ssh } = sshControllerWith(
+      { createHealthMonitor: monitors.create, network: { readAddresses: () => addresses, intervalMs: 5 } },
+      '203.0.113.2',
+    )
     await controller.connect()
     const monitor = monitors.created[0]!
     monitor.emit([ok(registry), ok(auth), ok(bucket, 'oss')])
@@ -565,7 +564,7 @@ describe('following the network', () => {
     ])
     await vi.waitFor(() => expect(controller.state.kind).toBe('down'))
 
-    ssh!.from = '10.8.0.2' // made anew, from the VPN's address
+    ssh().from = '10.8.0.2' // made anew, from the VPN's address
     addresses = ['10.8.0.2'] // an address the SSH connection does not use goes: the SSH connection stays
     await vi.waitFor(() => expect(runs).toHaveBeenCalledTimes(3))
     expect(journal.events.slice(3)).toEqual(['dialer.coolDown', 'tunnel.dropConnectionsFrom: 2001:db8::2'])
@@ -580,30 +579,21 @@ describe('following the network', () => {
 
 describe('following the network while the SSH connection waits to reconnect', () => {
   it('an address coming back runs the waiting reconnect at once; while connected, a new address leaves the connection alone', async () => {
-    let ssh: FakeSshDialer | undefined
     let addresses = ['203.0.113.2']
-    const controller = controllerWith({
-      config: makeConfig({ tunnel: { mode: 'ssh', host: '203.0.113.10', port: 22, ssh: { username: 'root', privateKeyPath: '~/.ssh/id' } } }),
-      createDialer: async () => {
-        ssh = fakeSshDialer(journal)
-        ssh.from = '203.0.113.2'
-        return ssh
-      },
-      network: { readAddresses: () => addresses, intervalMs: 5 },
-    })
+    const { controller, ssh } = sshControllerWith({ network: { readAddresses: () => addresses, intervalMs: 5 } }, '203.0.113.2')
     await controller.connect()
     journal.events.length = 0
     // Wi-Fi off: the connection's address goes; the reconnect finds no network and waits for its backoff.
     addresses = []
     await vi.waitFor(() => expect(journal.events).toContain('ssh.reconnectNow: this machine no longer has the address 203.0.113.2 the SSH connection left from'))
-    ssh!.from = undefined
-    ssh!.setState({ kind: 'reconnecting', attempt: 3, retryInMs: 8_000, error: new BridgeError('UPSTREAM_UNREACHABLE', 'no route') })
+    ssh().from = undefined
+    ssh().setState({ kind: 'reconnecting', attempt: 3, retryInMs: 8_000, error: new BridgeError('UPSTREAM_UNREACHABLE', 'no route') })
     journal.events.length = 0
     addresses = ['192.168.7.20'] // Wi-Fi back, on another network
     await vi.waitFor(() => expect(journal.events).toContain('ssh.reconnectNow: the network changed (new: 192.168.7.20)'))
 
-    ssh!.from = '192.168.7.20'
-    ssh!.setState({ kind: 'connected', since: 2 })
+    ssh().from = '192.168.7.20'
+    ssh().setState({ kind: 'connected', since: 2 })
     journal.events.length = 0
     addresses = ['192.168.7.20', '10.8.0.2'] // a VPN comes up: nothing went, the connection is fine
     await new Promise((resolve) => setTimeout(resolve, 50))
