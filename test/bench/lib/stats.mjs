@@ -46,7 +46,7 @@ export function pairedRatio(samples, reference) {
   for (let i = 0; i < rounds; i++) {
     const a = samples[i]
     const b = reference[i]
-    if (typeof a === 'number' && typeof b === 'number' && Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios.push(a / b)
+    if (Number.isFinite(a) && Number.isFinite(b) && b > 0) ratios.push(a / b)
   }
   return median(ratios)
 }

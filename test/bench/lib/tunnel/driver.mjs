@@ -24,7 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { groupCases, interleaveGroups } from '../interleave.mjs'
+import { groupCases, interleaveGroups, rotated } from '../interleave.mjs'
 import { readCpuSeconds, readMemory, runChecked, startChild, stopAll } from '../proc.mjs'
 import { median, mibPerSecond, percentile } from '../stats.mjs'
 import { concurrentEchoes, latencySeries, rawDownload, tlsDownload } from './client.mjs'
@@ -264,8 +264,7 @@ async function measure(dir) {
       const inRound = new Map(latencyPaths.map((p) => [p.name, []]))
       for (let turn = 0; turn < perRound / latencyBatch; turn++) {
         // Every turn runs one batch per path, starting one path later than the turn before.
-        for (let i = 0; i < latencyPaths.length; i++) {
-          const p = latencyPaths[(i + turn + round) % latencyPaths.length]
+        for (const p of rotated(latencyPaths, turn + round)) {
           const entry = samples.get(p.name)
           if (entry.errors.length > 0) continue // a broken path fails once, not in every turn
           const before = p.cpu === undefined ? 0 : sharedCpu.has(p.cpu) ? readCpuSeconds(p.cpu) : lastCpu.get(p.cpu)
