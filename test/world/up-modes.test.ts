@@ -3,13 +3,13 @@
 // /etc/netns/<laptop>/hosts: the hosts engine's mount-point path); skopeo in the laptop namespace then pushes an
 // image with a 30 MB layer to registry-vpc.cn-beijing.aliyuncs.com and pulls it back with equal digests, through the
 // tunnel and the ECS only (the laptop has no route to the VPC). On the ECS: our relay (sni), real tinyproxy with
-// Basic auth (connect), real OpenSSH sshd (ssh). In ssh mode the laptop then changes address, as after a Wi-Fi switch,
-// and `up` must make the SSH connection anew at once. Runs as root.
+// Basic auth (connect), real OpenSSH sshd (ssh). In sni and ssh mode the laptop then changes address, as after a Wi-Fi
+// switch: `up` must cut the download left dead (sni) and make the SSH connection anew at once (ssh). Runs as root.
 
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { generateKeyPair, startSshd } from '../helpers/sshd.js'
 import { buildCli } from '../integration/cli-up/cli-process.js'
 import {
@@ -50,6 +50,13 @@ beforeAll(async () => {
   for (const mode of ['sni', 'connect', 'ssh'] as const) images[mode] = await world.buildImage({ sizeMb: 30, tag: mode })
 })
 
+// A test that failed half-way leaves its `up` running: stop it, so the next test's `up` can bind (and the failure
+// stays the first test's).
+const upsStarted: WorldProcess[] = []
+afterEach(async () => {
+  for (const up of upsStarted.splice(0)) if (up.isRunning()) await up.stop()
+})
+
 afterAll(async () => {
   await world?.dispose()
   // Nothing here may ever touch the machine's own hosts file.
@@ -78,6 +85,7 @@ async function startUp(mode: Mode, tunnel: Record<string, unknown>, env: Record<
     ready: /^state: healthy$/m,
     readyTimeoutMs: 60_000,
   })
+  upsStarted.push(up)
   const output = up.output()
   expect(output).toContain(`acr-bridge up: 4 names in /etc/hosts, mode ${mode}`)
   for (const name of [world.names.registry, world.names.auth, world.names.oss]) {
@@ -159,32 +167,98 @@ async function pullFails(): Promise<string> {
 }
 
 /**
- * The laptop moves to another address on the same network, as after a Wi-Fi switch: its SSH connection, which left
- * from the old one, is dead though nothing says so (its keepalives would take 45 s). `up` must notice the change and
- * connect anew from the new address at once. The old address is given back afterwards.
+ * The laptop moves to another address on the same network, as after a Wi-Fi switch. Returns the moment of the move
+ * and a function that moves it back (the old address back, the new one gone), so the next test finds the world as
+ * it was.
  */
-async function changeLaptopAddress(up: WorldProcess, sshd: { log(): string }): Promise<void> {
-  const [oldAddress, newAddress, device] = [world.addresses.laptop, '203.0.113.3', 'eth0']
+async function moveLaptop(newAddress: string): Promise<{ movedAt: number; moveBack: () => Promise<void> }> {
+  const [oldAddress, device] = [world.addresses.laptop, 'eth0']
   const ip = async (...args: string[]): Promise<void> => {
     const result = await world.exec('laptop', 'ip', args)
     expect(result.code, `ip ${args.join(' ')}: ${result.stderr}`).toBe(0)
   }
-  const seen = up.output().length
-  const changedAt = Date.now()
+  const movedAt = Date.now()
   await ip('addr', 'del', `${oldAddress}/24`, 'dev', device)
   await ip('addr', 'add', `${newAddress}/24`, 'dev', device)
+  const moveBack = async (): Promise<void> => {
+    // (in this order: deleting a subnet's first address deletes the others with it)
+    await ip('addr', 'del', `${newAddress}/24`, 'dev', device)
+    await ip('addr', 'add', `${oldAddress}/24`, 'dev', device)
+  }
+  return { movedAt, moveBack }
+}
+
+/** What `up` says when it sees the move (the new address in the same line, or in the next one when a look fell between the two `ip` runs). */
+function expectNetworkChangeSeen(said: string, oldAddress: string, newAddress: string): void {
+  expect(said).toContain(`the network changed (gone: ${oldAddress}`)
+  expect(said).toMatch(new RegExp(`the network changed \\((gone: [^;)]*; )?new: ${newAddress.replace(/\./g, '\\.')}\\)`))
+}
+
+/**
+ * ssh mode: the SSH connection left from the old address and is dead though nothing says so (its keepalives would
+ * take 45 s). `up` must notice the move and connect anew from the new address at once; a pull then works from there.
+ */
+async function sshFollowsTheLaptop(up: WorldProcess, sshd: { log(): string }): Promise<void> {
+  const [oldAddress, newAddress] = [world.addresses.laptop, '203.0.113.3']
+  const seen = up.output().length
+  const { movedAt, moveBack } = await moveLaptop(newAddress)
   try {
     // Well before the keepalives (15 s × 3) could say the old connection is dead.
-    const deadline = changedAt + 20_000
+    const deadline = movedAt + 20_000
     while (!sshd.log().includes(`Accepted publickey for root from ${newAddress}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     expect(sshd.log(), up.output().slice(seen)).toContain(`Accepted publickey for root from ${newAddress}`)
     const said = up.output().slice(seen)
-    // (the new address is named in the same line, or in the next one when a look fell between the two `ip` runs)
-    expect(said).toContain(`the network changed (gone: ${oldAddress}`)
-    expect(said).toMatch(new RegExp(`the network changed \\((gone: [^;)]*; )?new: ${newAddress.replace(/\./g, '\\.')}\\)`))
+    expectNetworkChangeSeen(said, oldAddress, newAddress)
     expect(said).toContain(`no longer has the address ${oldAddress} the SSH connection left from`)
+    await pullAndCheck('ssh', up)
   } finally {
-    await ip('addr', 'add', `${oldAddress}/24`, 'dev', device).catch(() => undefined)
+    await moveBack()
+  }
+}
+
+/**
+ * sni mode: a download in flight when the laptop moves. Its upstream connection left from the old address, so
+ * nothing the ECS sends can arrive any more, yet TCP would take minutes to give up, and the client would wait on it
+ * all that time. `up` must cut it within seconds (docker and skopeo then retry the layer). The VPC side sends at
+ * 2 Mbit/s meanwhile (a token bucket on its interface), so the 30 MB blob takes two minutes and the client, reading
+ * as fast as bytes come, has next to nothing buffered when the move happens: without the cut it would wait.
+ */
+async function downloadCutWhenTheLaptopMoves(up: WorldProcess): Promise<void> {
+  const [oldAddress, newAddress] = [world.addresses.laptop, '203.0.113.3']
+  const hex = images.sni.layers[0]!.digest.slice('sha256:'.length)
+  const url = `http://${world.names.httpBucket}/docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`
+  const tc = async (...args: string[]): Promise<void> => {
+    const result = await world.exec('vpc', 'tc', ['qdisc', ...args, 'dev', world.interfaces.vpc, 'root', ...(args[0] === 'add' ? ['tbf', 'rate', '2mbit', 'burst', '32kbit', 'latency', '400ms'] : [])])
+    expect(result.code, `tc qdisc ${args.join(' ')}: ${result.stderr}`).toBe(0)
+  }
+  await tc('add')
+  try {
+    const download = await world.spawn('laptop', 'curl', ['-sS', '-v', '--max-time', '120', '-o', '/dev/null', url], {
+      logName: 'slow-download',
+      ready: /< HTTP\/1\.1 200/,
+    })
+    try {
+      await new Promise((r) => setTimeout(r, 1_000)) // bytes are flowing
+      expect(download.isRunning(), download.output()).toBe(true)
+      const seen = up.output().length
+      const { movedAt, moveBack } = await moveLaptop(newAddress)
+      try {
+        const cutWithin = 10_000 // a look every 3 s, and some slack for this machine
+        const exit = await Promise.race([download.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), movedAt + cutWithin - Date.now()))])
+        expect(exit, `${download.output()}\n${up.output().slice(seen)}`).not.toBe('still running')
+        // curl: 18 (partial file) or 56 (failure receiving): the transfer was cut, not finished
+        expect([18, 56], download.output()).toContain((exit as { code: number | null }).code)
+        const said = up.output().slice(seen)
+        expectNetworkChangeSeen(said, oldAddress, newAddress)
+        expect(said).toContain(`[tunnel] closed 1 forwarded connection that left from ${oldAddress}, gone from this machine`)
+      } finally {
+        await moveBack()
+      }
+    } finally {
+      await download.stop()
+    }
+  } finally {
+    await tc('del')
   }
 }
 
@@ -193,7 +267,7 @@ describe('acr-bridge up in the VPC world', () => {
     expect(await pullFails()).toMatch(new RegExp(`lookup ${world.names.registry.replace(/\./g, '\\.')}`))
   })
 
-  test('sni mode through our relay on the ECS: push and pull 30 MB, refuse a foreign SNI, the port-80 bucket path', async () => {
+  test('sni mode through our relay on the ECS: push and pull 30 MB, refuse a foreign SNI, the port-80 bucket path; a download in flight is cut at once when the laptop changes address, and the next pull works', async () => {
     const ecs = world.addresses.ecsPublic
     const relay = await world.spawn('ecs', process.execPath, [cli, 'relay', '--listen', `${ecs}:443`, '--http-listen', `${ecs}:80`], {
       logName: 'relay',
@@ -210,10 +284,12 @@ describe('acr-bridge up in the VPC world', () => {
       expect(relay.output()).not.toContain('evil.example.com')
 
       await pullOverHttpRedirect('sni', up)
+      await downloadCutWhenTheLaptopMoves(up)
+      await pullAndCheck('sni', up) // the address back: the tunnel dials from it again
       const stopped = await stopUp(up)
       expect(stopped.refusedBy['name-not-allowed']).toBe(1)
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30) // the push went through the tunnel
-      expect(stopped.downMiB).toBeGreaterThanOrEqual(60) // two pulls of the layer came back through it
+      expect(stopped.downMiB).toBeGreaterThanOrEqual(90) // three pulls of the layer came back through it
     } finally {
       await relay.stop()
     }
@@ -285,8 +361,7 @@ describe('acr-bridge up in the VPC world', () => {
       })
       expect(up.output()).toMatch(/via ssh root@203\.0\.113\.10:22/)
       await pushAndPull('ssh', up)
-      await changeLaptopAddress(up, sshd)
-      await pullAndCheck('ssh', up)
+      await sshFollowsTheLaptop(up, sshd)
       const stopped = await stopUp(up)
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
       expect(stopped.downMiB).toBeGreaterThanOrEqual(30)
