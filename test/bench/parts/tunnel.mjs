@@ -15,6 +15,7 @@
 //   ACRB_BENCH_TUNNEL_JSON=<file>     also write the raw measurements there
 //   ACRB_BENCH_TUNNEL_PATHS=ssh,ssh -L,raw tunnel   only these paths (development; the table then has gaps)
 //   ACRB_BENCH_TUNNEL_ROUNDS=<n>      rounds instead of 10 (2 with QUICK)
+//   ACRB_BENCH_PROF_DIR=<dir>         each tunnel process writes a V8 CPU profile (--cpu-prof) there when it stops
 // Standalone: `node test/bench/parts/tunnel.mjs` (after `npm run build:electron`).
 
 import { spawn } from 'node:child_process'
@@ -86,6 +87,7 @@ function settings() {
     ...(only ? { only: only.split(',') } : {}),
     // Comma-separated; a comma followed by a space belongs to the name ("sni, no ECS hop").
     ...(process.env.ACRB_BENCH_TUNNEL_PATHS ? { paths: process.env.ACRB_BENCH_TUNNEL_PATHS.split(/,(?! )/) } : {}),
+    ...(process.env.ACRB_BENCH_PROF_DIR ? { profileDir: process.env.ACRB_BENCH_PROF_DIR } : {}),
   }
 }
 
@@ -151,6 +153,7 @@ export function evaluate(result) {
     infoRow('TLS MiB/s', 'socat 1 hop', tls['socat 1 hop'], tls.socat, 'socat → origin')
     infoRow('TLS MiB/s', 'node pipe 1 hop', tls['node pipe 1 hop'], tls['socat 1 hop'], 'the simplest Node forwarder → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'C epoll 1 hop', tls['C epoll 1 hop'], tls['socat 1 hop'], 'the leanest C forwarder → origin (ratio against socat 1 hop)')
+    infoRow('TLS MiB/s', 'C epoll 2 hops', tls['C epoll 2 hops'], tls.socat, 'the leanest C forwarder → the same as ECS hop → origin')
     infoRow('TLS MiB/s', 'sni, no ECS hop', tls['sni, no ECS hop'], tls['socat 1 hop'], 'tunnel → origin (ratio against socat 1 hop)')
     infoRow('TLS MiB/s', 'relay alone', tls['relay alone'], tls.socat, 'our relay → origin')
     infoRow('TLS MiB/s', 'sni via relay', tls['sni via relay'], tls.socat, 'tunnel → our relay → origin')
@@ -172,6 +175,7 @@ export function evaluate(result) {
   const floorNotes = {
     'node pipe 1 hop': 'the simplest Node forwarder: what one Node hop costs here',
     'C epoll 1 hop': 'the leanest C forwarder (one epoll loop, no fork): what any process in the path costs here',
+    'C epoll 2 hops': 'the leanest C forwarder twice (laptop side and ECS hop): the floor of a path with an ECS hop here',
   }
   for (const [label, entry] of Object.entries(latency)) {
     const added = entry.p50 - direct
@@ -187,10 +191,14 @@ export function evaluate(result) {
       }
       const share =
         hop !== undefined
-          ? `tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`
+          ? [`tunnel's share +${fmt(entry.p50 - hop.p50, 2)} (minus ${hopAlone[label]})`, ...against('C epoll 2 hops')].join(', ')
           : label === 'sni, no ECS hop'
             ? [...against('node pipe 1 hop'), ...against('C epoll 1 hop')].join(', ')
-            : ''
+            : label === 'connect'
+              ? against('C epoll 2 hops').join(', ')
+              : label === 'ssh'
+                ? against('ssh -L').join(', ')
+                : ''
       rows.push(['latency p50/p99 ms', label, value, `+${fmt(added, 2)}`, `≤ +${targets.addedP50Ms}`, label.endsWith('(before)') ? '' : verdict(ok), cpuPerConnection(entry), entry.error ?? share])
       if (!label.endsWith('(before)')) checks.push({ name: `latency ${label}`, ok })
     } else {

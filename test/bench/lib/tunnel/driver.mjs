@@ -15,10 +15,11 @@
 //                 socat tuned :5443 → :443 (one hop, for latency)
 //                 the simplest Node forwarder (node-pipe.mjs) :4443 → :443 (one hop: what Node itself costs)
 //                 the leanest C forwarder (epoll-hop.c, built here with cc) :3443 → :443 (one hop: what any process
-//                 in the path costs)
+//                 in the path costs), and a second one :3444 → :3443 (two hops: what the leanest laptop side and ECS
+//                 hop together cost, the floor of every mode's path)
 //                 OpenSSH `ssh -N -L 127.0.0.1:2443:localhost:443 -c aes128-gcm@openssh.com`
 //
-// argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?}
+// argv[2]: JSON {dist, dir?, baselineDist?, rounds, tlsMiB, rawMiB, latencyCount, concurrent, only?, paths?, profileDir?}
 
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -60,6 +61,7 @@ const port = {
   socatOneHop: 5443,
   nodePipe: 4443,
   epollHop: 3443,
+  epollTwoHops: 3444,
   sshL: 2443,
 }
 
@@ -67,7 +69,7 @@ function startTunnel(label, dist, mode, upstream) {
   return startChild({
     name: `tunnel ${label}`,
     command: process.execPath,
-    args: [join(here, 'tunnel-host.mjs'), JSON.stringify({ dist, mode, name, upstream })],
+    args: [...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`]), join(here, 'tunnel-host.mjs'), JSON.stringify({ dist, mode, name, upstream })],
     ready: 'json',
     timeoutMs: 30_000,
   })
@@ -120,6 +122,8 @@ async function measure(dir) {
   await runChecked('cc', ['-O2', '-o', epollHopPath, join(here, 'epoll-hop.c')])
   const epollHop = await startChild({ name: 'epoll hop', command: epollHopPath, args: [String(port.epollHop), String(port.tls)], ready: 'json' })
   pidOf['epoll hop'] = epollHop.pid
+  const epollFirstHop = await startChild({ name: 'epoll first hop', command: epollHopPath, args: [String(port.epollTwoHops), String(port.epollHop)], ready: 'json' })
+  pidOf['epoll first hop'] = epollFirstHop.pid
   await startTinyproxy(dir, port.tinyproxy)
   const { clientKey, knownHostsPath } = await startSshd(dir, port.sshd)
   const sshL = await startSshL({ listenPort: port.sshL, name, targetPort: port.tls, sshPort: port.sshd, clientKey, knownHostsPath })
@@ -152,7 +156,9 @@ async function measure(dir) {
     { name: 'socat 1 hop', port: port.socatOneHop, cpu: pidOf[`socat :${port.socatOneHop}`], group: 'one hop' },
     { name: 'sni', port: tunnels.sni.port, cpu: tunnels.sni.pid, group: 'sni' },
     { name: 'node pipe 1 hop', port: port.nodePipe, cpu: pidOf['node pipe'], group: 'one hop' },
-    { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'], group: 'one hop' },
+    { name: 'C epoll 1 hop', port: port.epollHop, cpu: pidOf['epoll hop'], cpuShared: true, group: 'one hop' }, // also the ECS hop of 'C epoll 2 hops'
+    // CPU: the first hop's only (the second is also 'C epoll 1 hop'), as socat's laptop side in 'socat'
+    { name: 'C epoll 2 hops', port: port.epollTwoHops, cpu: pidOf['epoll first hop'], group: 'sni' },
     { name: 'sni, no ECS hop', port: tunnels.sniOrigin.port, cpu: tunnels.sniOrigin.pid, group: 'one hop' },
     { name: 'relay alone', port: port.relayTls, cpu: pidOf.relay, cpuShared: true, group: 'relay' }, // also the ECS hop of 'sni via relay'
     { name: 'sni via relay', port: tunnels.sniRelay.port, cpu: tunnels.sniRelay.pid, group: 'relay' },
