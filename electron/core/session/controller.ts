@@ -127,6 +127,13 @@ const defaultDrainMs = 5000
  * have forgotten it, and the keepalives would take up to 45 s to notice (15 s × 3) while pulls hang.
  */
 const reconnectAfterSleepMs = 10_000
+/**
+ * Following the network, a bind on the new address that fails because the address is not the machine's is tried
+ * again this many times in all, a second apart, the listen address chosen anew each time: a new address can refuse
+ * binds for a moment after it appears (duplicate address detection keeps it tentative), or be gone again already.
+ */
+const followBindAttempts = 5
+const followBindRetryMs = 1_000
 
 export function createSessionController(deps: SessionControllerDeps): LocalSessionController {
   const logger = deps.logger ?? nullLogger
@@ -288,6 +295,24 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     }
   }
 
+  /**
+   * Chooses where to listen and binds there. With more than one attempt, a bind that failed because the address is
+   * not the machine's (EADDRNOTAVAIL) is tried again after followBindRetryMs, the strategy chosen anew.
+   */
+  async function chooseAndBind(resolved: Config, list: readonly HostEntry[], dialer: Dialer, attempts: number): Promise<{ strategy: ListenStrategy; tunnel: Tunnel }> {
+    for (let attempt = 1; ; attempt++) {
+      const strategy = await system.chooseStrategy(resolved.listen)
+      try {
+        return { strategy, tunnel: await bind(resolved, list, dialer, strategy) }
+      } catch (error) {
+        const notOurs = isBridgeError(error, 'INVALID_CONFIG') && errnoCode(error.cause) === 'EADDRNOTAVAIL'
+        if (!notOurs || attempt >= attempts) throw error
+        logger.info(`[session] ${strategy.bindAddress} cannot be listened on yet (try ${attempt} of ${attempts}): trying again in ${followBindRetryMs / 1000} s`)
+        await new Promise((resolve) => setTimeout(resolve, followBindRetryMs))
+      }
+    }
+  }
+
   async function privilegeError(error: BridgeError, resolved: Config): Promise<BridgeError> {
     const limit = await portStart().catch(() => undefined)
     if (limit === undefined) return error
@@ -376,7 +401,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     if (current.strategy.followsNetwork && change.gone.includes(current.strategy.hostsAddress)) {
       logger.info(`[session] ${current.strategy.hostsAddress}, where the names point, is gone: listening anew on the network of now`)
       void serialize(async () => {
-        if (session === current) await restartSession(current, resolvedConfig(config), current.entries)
+        if (session === current) await restartSession(current, resolvedConfig(config), current.entries, followBindAttempts)
       }).catch((error: unknown) => logger.error('[session] could not follow the network to its new address', error))
       return
     }
@@ -537,7 +562,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
    * New upstream or listeners: open the new upstream first (a failure leaves the running session alone), then swap
    * the tunnel and rewrite the hosts block without removing it in between (no second elevation for a revert).
    */
-  async function restartSession(current: Session, resolved: Config, nextEntries: readonly HostEntry[]): Promise<void> {
+  async function restartSession(current: Session, resolved: Config, nextEntries: readonly HostEntry[], bindAttempts = 1): Promise<void> {
     const { dialer, watch } = await openUpstream(resolved)
     await teardown(current, { revertSystem: false })
     session = undefined
@@ -554,8 +579,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
       },
     ]
     try {
-      const strategy = await system.chooseStrategy(resolved.listen)
-      const tunnel = await bind(resolved, nextEntries, dialer, strategy)
+      const { strategy, tunnel } = await chooseAndBind(resolved, nextEntries, dialer, bindAttempts)
       undo.push(() => tunnel.close())
       await system.apply(strategy, tunnel.addresses, nextEntries, { takeOver: resolved.hosts.takeOver })
       const next: Session = {

@@ -11,6 +11,7 @@ import type { Config } from '../../../electron/core/config/types.js'
 import { HOSTS_BLOCK_BEGIN } from '../../../electron/core/hosts/hosts-block.js'
 import { readLease } from '../../../electron/core/lease/lease-journal.js'
 import { defaultAliasAddress } from '../../../electron/core/platform/addresses.js'
+import { mapListenError } from '../../../electron/core/tunnel/listen.js'
 import type { EngineKind } from '../../../electron/core/probes/container-engine.js'
 import { createSessionController, type LocalSessionController, type SessionControllerDeps } from '../../../electron/core/session/controller.js'
 import { createSimulatedMachine, type SimulatedMachine } from '../lease/simulated-machine.js'
@@ -342,12 +343,14 @@ describe('the listen strategy changes while connected', () => {
 })
 
 describe('a session whose names point at the LAN address (Windows with a VM engine) follows the network', () => {
-  it('when that address goes, the tunnel listens on the new one and the block points there; disconnect leaves nothing', async () => {
+  // Docker Desktop's own section, which it rewrites some time after the network changed: here it never does.
+  const withDocker = `${original}# Added by Docker Desktop\n192.168.1.23 host.docker.internal\n# End of section\n`
+  let addresses: string[]
+
+  async function connectedOnTheLan(): Promise<LocalSessionController> {
     machine = createSimulatedMachine('win32')
-    // Docker Desktop's own section, which it rewrites some time after the network changed: here it never does.
-    const withDocker = `${original}# Added by Docker Desktop\n192.168.1.23 host.docker.internal\n# End of section\n`
     await fs.writeFile(hostsPath, withDocker)
-    let addresses = ['192.168.1.23']
+    addresses = ['192.168.1.23']
     const controller = controllerWith({
       privileged: false,
       engines: ['docker-desktop'],
@@ -359,21 +362,40 @@ describe('a session whose names point at the LAN address (Windows with a VM engi
     expect(controller.listening()?.strategy).toMatchObject({ hostsAddress: '192.168.1.23', followsNetwork: true })
     expect(tunnels.started[0]!.options.listen.address).toBe('192.168.1.23')
     expect(await hostsText()).toContain(`192.168.1.23 ${registry}`)
+    return controller
+  }
 
+  async function expectFollowedTo(controller: LocalSessionController, address: string): Promise<void> {
+    // (a simulated Windows apply takes about 1.5 s here)
+    await vi.waitFor(() => expect(controller.listening()?.strategy.hostsAddress).toBe(address), { timeout: 10_000 })
+    expect(tunnels.started).toHaveLength(2)
+    expect(tunnels.started[1]!.options.listen.address).toBe(address)
+    expect(tunnels.started[0]!.closedWith).toBeDefined()
+    const hosts = await hostsText()
+    expect(hosts).toContain(`${address} ${registry}`)
+    expect(hosts).not.toContain(`192.168.1.23 ${registry}`)
+    expect(controller.state.kind).not.toBe('down')
+  }
+
+  it('when that address goes, the tunnel listens on the new one and the block points there; disconnect leaves nothing', async () => {
+    const controller = await connectedOnTheLan()
     addresses = ['192.168.1.23', '10.8.0.2'] // an address came: the names' address is still there, nothing moves
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(tunnels.started).toHaveLength(1)
 
     addresses = ['10.0.0.7'] // another Wi-Fi network; host.docker.internal still says 192.168.1.23
-    // (a simulated Windows apply takes about 1.5 s here)
-    await vi.waitFor(() => expect(controller.listening()?.strategy.hostsAddress).toBe('10.0.0.7'), { timeout: 10_000 })
-    expect(tunnels.started).toHaveLength(2)
-    expect(tunnels.started[1]!.options.listen.address).toBe('10.0.0.7')
-    expect(tunnels.started[0]!.closedWith).toBeDefined()
-    const hosts = await hostsText()
-    expect(hosts).toContain(`10.0.0.7 ${registry}`)
-    expect(hosts).not.toContain(`192.168.1.23 ${registry}`)
-    expect(controller.state.kind).not.toBe('down')
+    await expectFollowedTo(controller, '10.0.0.7')
+
+    await controller.disconnect()
+    expect(await hostsText()).toBe(withDocker)
+  })
+
+  it('a new address that refuses the bind for a moment (still tentative) is tried again, and the session follows', async () => {
+    const controller = await connectedOnTheLan()
+    tunnels.failWith = mapListenError(Object.assign(new Error('listen EADDRNOTAVAIL: address not available 10.0.0.7:443'), { code: 'EADDRNOTAVAIL' }), '10.0.0.7', 443, 'listen.port') as Error
+    addresses = ['10.0.0.7']
+    await expectFollowedTo(controller, '10.0.0.7')
+    expect(journal.events.filter((event) => event === 'tunnel.start')).toHaveLength(3) // connect, the refused bind, the one that held
 
     await controller.disconnect()
     expect(await hostsText()).toBe(withDocker)
