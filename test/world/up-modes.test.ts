@@ -291,7 +291,9 @@ describe('acr-bridge up in the VPC world', () => {
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30) // the push went through the tunnel
       expect(stopped.downMiB).toBeGreaterThanOrEqual(90) // three pulls of the layer came back through it
     } finally {
-      await relay.stop()
+      // The relay may still hold the cut download's connection to the laptop's old address (no FIN can reach it):
+      // give it its whole drain (3 s) to say how it stopped before the kill.
+      await relay.stop(8_000)
     }
     expect(relay.output()).toMatch(/^Stopped: [1-9]\d* forwarded, /m)
     // the block is gone again: the laptop is back to "cannot resolve"
