@@ -1,8 +1,13 @@
 // Mode `connect`: one `CONNECT name:port` through an HTTP proxy on the ECS (goproxy, squid, tinyproxy) per
-// client connection, optionally with Basic auth and optionally over TLS to the proxy. The TCP (and TLS) connection
-// to the proxy comes from a small warm pool (upstream-pool.ts); the CONNECT request goes out on it once the name is
-// known (the tunnel's client dials only: DialOptions.pooled). A pooled connection the proxy dropped just before the
-// request is replaced by one fresh dial.
+// client connection, optionally with Basic auth and optionally over TLS to the proxy. For the tunnel's client dials
+// (DialOptions.pooled) two warm pools (upstream-pool.ts) save round trips to the ECS:
+// - per name:port the tunnel just served, one connection whose CONNECT was already answered 2xx (the counterpart
+//   of ssh mode's warm channel): the next client connection to that target starts with its own bytes, no round
+//   trip to the proxy at all. Made only after a dial to the target succeeded, so a name the proxy refuses gets
+//   nothing made ahead;
+// - under those, two TCP (and TLS) connections to the proxy, the CONNECT sent once the name is known: what a dial
+//   to a target with no warm connection, and the making of the warm ones, start from. A pooled connection the proxy
+//   dropped just before the request is replaced by one fresh dial.
 
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -12,7 +17,7 @@ import { formatHostPort } from './listen.js'
 import { peekUntil } from './peek.js'
 import { connectTcp } from './tcp-connect.js'
 import type { DialOptions, Dialer, UpstreamTarget } from './types.js'
-import { createUpstreamPool, resumeOnFirstDataListener, type UpstreamPoolSettings } from './upstream-pool.js'
+import { createUpstreamPool, resumeOnFirstDataListener, sumPoolStats, type UpstreamPool, type UpstreamPoolSettings } from './upstream-pool.js'
 
 export interface ConnectDialerOptions {
   /** The proxy (tunnel.host, tunnel.port). */
@@ -27,7 +32,10 @@ export interface ConnectDialerOptions {
   readonly ca?: string | Buffer
   /** Default time limit for connect + CONNECT answer (15 s); a dial's own timeoutMs wins. */
   readonly connectTimeoutMs?: number
-  /** The warm pool's rules (defaults: 2 connections, 3 s idle, cold after 30 s); false: dial every time. */
+  /**
+   * The warm pools' rules (defaults: 2 connections to the proxy and 1 answered CONNECT per recent target, 3 s idle,
+   * cold after 30 s; `size` is the proxy pool's); false: dial every time.
+   */
   readonly pool?: UpstreamPoolSettings | false
   readonly logger?: Logger
 }
@@ -154,31 +162,75 @@ export function createConnectDialer(options: ConnectDialerOptions): Dialer {
     }
   }
 
+  /** CONNECT target on a connection from the proxy pool (fresh when it has none idle). */
+  const requestOnPooled = async (proxyPool: UpstreamPool<Socket>, target: UpstreamTarget, dial: { readonly signal?: AbortSignal; readonly timeoutMs: number }): Promise<Socket> => {
+    const started = Date.now()
+    const { socket, pooled } = await proxyPool.acquire(dial)
+    try {
+      return await request(socket, target, dial.signal, dial.timeoutMs, started)
+    } catch (error) {
+      // The proxy closed a pooled connection as the request went out (its idle timeout, a restart): dial once more.
+      if (!pooled || dial.signal?.aborted === true || !closedBeforeAnswer(error)) throw error
+      const remaining = dial.timeoutMs - (Date.now() - started)
+      if (remaining <= 0) throw error
+      const fresh = await connect({ ...dial, timeoutMs: remaining })
+      return request(fresh, target, dial.signal, dial.timeoutMs, started)
+    }
+  }
+
+  /** Per name:port, connections whose CONNECT was answered, made ahead (see the top of this file). */
+  const answered = new Map<string, UpstreamPool<Socket>>()
+  let closed = false
+  const answeredPoolFor = (proxyPool: UpstreamPool<Socket>, target: UpstreamTarget): UpstreamPool<Socket> => {
+    const key = formatHostPort(target.name, target.port)
+    let targetPool = answered.get(key)
+    if (targetPool === undefined) {
+      const to = { name: target.name, port: target.port }
+      targetPool = createUpstreamPool<Socket>({
+        connectTimeoutMs: defaultTimeoutMs,
+        ...options.pool,
+        size: 1,
+        label: `CONNECT ${key} through ${proxy}`,
+        connect: async (dial) => {
+          const socket = await requestOnPooled(proxyPool, to, dial)
+          socket.on('error', () => {}) // the pool's contract: a late error never goes uncaught between owners
+          return socket
+        },
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+      })
+      answered.set(key, targetPool)
+    }
+    return targetPool
+  }
+
   return {
     mode: 'connect',
     async dial(target: UpstreamTarget, dialOptions: DialOptions = {}): Promise<Duplex> {
       const timeoutMs = dialOptions.timeoutMs ?? defaultTimeoutMs
-      const started = Date.now()
       const signal = dialOptions.signal
       const dial = { timeoutMs, ...(signal === undefined ? {} : { signal }) }
-      if (pool === undefined || dialOptions.pooled !== true) return request(await connect(dial), target, signal, timeoutMs, started)
-      const { socket, pooled } = await pool.acquire(dial)
-      try {
-        return await request(socket, target, signal, timeoutMs, started)
-      } catch (error) {
-        // The proxy closed a pooled connection as the request went out (its idle timeout, a restart): dial once more.
-        if (!pooled || signal?.aborted === true || !closedBeforeAnswer(error)) throw error
-        const remaining = timeoutMs - (Date.now() - started)
-        if (remaining <= 0) throw error
-        const fresh = await connect({ ...dial, timeoutMs: remaining })
-        return request(fresh, target, signal, timeoutMs, started)
-      }
+      if (pool === undefined || dialOptions.pooled !== true || closed) return request(await connect(dial), target, signal, timeoutMs, Date.now())
+      const { socket, pooled } = await answeredPoolFor(pool, target).acquire(dial)
+      if (pooled) resumeOnFirstDataListener(socket)
+      return socket
     },
     coolDown(): void {
+      for (const targetPool of answered.values()) targetPool.coolDown()
       pool?.coolDown()
     },
-    ...(pool === undefined ? {} : { poolStats: () => pool.stats() }),
+    // Hits and misses are the client dials' (the answered pools'); idle, dialed and failures count both layers.
+    ...(pool === undefined
+      ? {}
+      : {
+          poolStats: () => {
+            const targets = sumPoolStats([...answered.values()].map((targetPool) => targetPool.stats()))
+            const proxyPool = pool.stats()
+            return { ...targets, idle: targets.idle + proxyPool.idle, dialed: targets.dialed + proxyPool.dialed, failures: targets.failures + proxyPool.failures }
+          },
+        }),
     async close(): Promise<void> {
+      closed = true
+      for (const targetPool of answered.values()) targetPool.close()
       pool?.close()
     },
   }

@@ -1,5 +1,5 @@
-// The warm upstream pool with real peers on loopback: mode sni through our relay as the ECS, mode connect through
-// real tinyproxy. A counting TCP forwarder in front of each ECS tells how many connections reached it and can
+// The warm upstream pools with real peers on loopback: mode sni through our relay as the ECS, mode connect through
+// real tinyproxy (connections to the proxy, and per target one whose CONNECT was answered ahead). A counting TCP forwarder in front of each ECS tells how many connections reached it and can
 // reset them all at once (an ECS that restarts).
 
 import { rm } from 'node:fs/promises'
@@ -227,39 +227,46 @@ describe('warm upstream pool', () => {
       await local.run()
     })
 
-    it('a refused name contacts nobody; allowed names go over pooled connections with the CONNECT sent then', async () => {
+    it('a refused name contacts nobody; a served target then has a connection whose CONNECT was answered ahead, and the next client connection starts on it', async () => {
       const refused = await tlsExchange({ port: tunnel.addresses.port, servername: other, ca: certs.caPem, payload: 'ECHO\nx' })
       expect(refused.fingerprint256).toBeUndefined()
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(proxyHop.accepted()).toBe(0)
 
       expect(await echo(tunnel, 'through tinyproxy')).toBe('through tinyproxy')
-      await eventually(() => poolOf(tunnel).idle === 2, 'two proxy connections held ready')
+      // two proxy connections, and one through which tinyproxy already reached the origin for the registry's port 443
+      await eventually(() => poolOf(tunnel).idle === 3, 'two proxy connections and one answered CONNECT held ready')
+      await eventually(async () => (await origin.connections()) === 1, 'the origin to hold the answered connection alone')
       for (let i = 0; i < 4; i++) {
         const text = `pooled CONNECT ${i}`
         expect(await echo(tunnel, text)).toBe(text)
-        await eventually(() => poolOf(tunnel).idle === 2, 'the pool to be topped up')
+        await eventually(() => poolOf(tunnel).idle === 3, 'the pools to be topped up')
       }
-      // One pooled connection carries one CONNECT to the port-80 target, too.
+      expect(poolOf(tunnel)).toMatchObject({ hits: 4, misses: 1 })
+      // A target with no answered connection yet (the bucket's port 80): a pooled proxy connection, the CONNECT sent then.
+      const proxyConnectionsBefore = proxyHop.accepted()
       const answer = await httpGet({ port: tunnel.addresses.httpPort!, path: '/b', host: bucket })
       expect(answer).toEqual({ status: 200, body: `host=${bucket} path=/b connection=close` })
-      expect(poolOf(tunnel)).toMatchObject({ hits: 5, misses: 1 })
+      expect(poolOf(tunnel)).toMatchObject({ hits: 4, misses: 2 })
+      await eventually(() => poolOf(tunnel).idle === 4, 'an answered CONNECT for the bucket too')
+      // the bucket's request went over a proxy connection made before it, and what was made since only refills
+      expect(proxyHop.accepted() - proxyConnectionsBefore).toBe(2)
     })
 
     it('pooled proxy connections the proxy side reset are skipped', async () => {
-      await eventually(() => poolOf(tunnel).idle === 2, 'two proxy connections held ready')
+      await eventually(() => poolOf(tunnel).idle === 4, 'two proxy connections and two answered CONNECTs held ready')
       const failuresBefore = poolOf(tunnel).failures
       proxyHop.kill()
-      await eventually(() => poolOf(tunnel).idle === 0, 'the pool to drop the dead connections')
-      expect(poolOf(tunnel).failures).toBe(failuresBefore + 2)
+      await eventually(() => poolOf(tunnel).idle === 0, 'the pools to drop the dead connections')
+      expect(poolOf(tunnel).failures).toBe(failuresBefore + 4)
       const hitsBefore = poolOf(tunnel).hits
       expect(await echo(tunnel, 'after the reset')).toBe('after the reset')
       expect(poolOf(tunnel).hits).toBe(hitsBefore)
     })
 
-    it('tunnel.close() cools the pool: the proxy is left with no connection of ours', async () => {
+    it('tunnel.close() cools the pools: the proxy is left with no connection of ours', async () => {
       await echo(tunnel, 'warm')
-      await eventually(() => poolOf(tunnel).idle === 2, 'two proxy connections held ready')
+      await eventually(() => poolOf(tunnel).idle >= 3, 'proxy connections and an answered CONNECT held ready')
       await tunnel.close()
       expect(poolOf(tunnel).idle).toBe(0)
       await eventually(() => proxyHop.open() === 0, 'no connection left at the proxy hop')
