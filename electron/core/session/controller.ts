@@ -296,8 +296,9 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
   }
 
   /**
-   * Chooses where to listen and binds there. With more than one attempt, a bind that failed because the address is
-   * not the machine's (EADDRNOTAVAIL) is tried again after followBindRetryMs, the strategy chosen anew.
+   * Chooses where to listen and binds there (connect, restart). With more than one attempt (following the network),
+   * a bind that failed because the address is not the machine's (EADDRNOTAVAIL) is tried again after
+   * followBindRetryMs, the strategy chosen anew.
    */
   async function chooseAndBind(resolved: Config, list: readonly HostEntry[], dialer: Dialer, attempts: number): Promise<{ strategy: ListenStrategy; tunnel: Tunnel }> {
     for (let attempt = 1; ; attempt++) {
@@ -427,8 +428,7 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
         watch?.dispose()
         await dialer.close()
       })
-      const strategy = await system.chooseStrategy(resolved.listen)
-      const tunnel = await bind(resolved, entries, dialer, strategy)
+      const { strategy, tunnel } = await chooseAndBind(resolved, entries, dialer, 1)
       undo.push(() => tunnel.close())
       // ONE privileged step: hosts block + redirects + alias, each written to the lease before it is made. Resuming:
       // the session lock taken above proves that whoever left a lease holds no session any more.
