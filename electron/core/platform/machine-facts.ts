@@ -1,5 +1,5 @@
-// The facts chooseListenStrategy needs that come from the machine (not from a setting): gathered here, read-only,
-// so the strategy itself stays pure and testable.
+// Facts that come from the machine (not from a setting), for chooseListenStrategy and the network watch: gathered
+// here, read-only, so the strategy itself stays pure and testable.
 
 import { promises as fs } from 'node:fs'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
@@ -37,6 +37,23 @@ export function externalIpv4Addresses(interfaces: NodeJS.Dict<NetworkInterfaceIn
     }
   }
   return out
+}
+
+/**
+ * Addresses of the interfaces that are up and not loopback, IPv4 and IPv6, sorted, without IPv6 link-local ones
+ * (fe80::/10): every interface has one, container engines add and remove interfaces that carry only those with every
+ * container, and no connection to a proxy ECS leaves from one.
+ */
+export function networkAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
+  const found = new Set<string>()
+  for (const infos of Object.values(interfaces)) {
+    for (const info of infos ?? []) {
+      if (info.internal) continue
+      if (info.family === 'IPv6' && /^fe[89ab]/i.test(info.address)) continue
+      found.add(info.address)
+    }
+  }
+  return [...found].sort()
 }
 
 /** Every IPv4 address this machine (this network namespace) has, loopback ones included. */

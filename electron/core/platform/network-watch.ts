@@ -1,10 +1,10 @@
 // Notices when this machine's addresses change — Wi-Fi switched, a cable pulled, a VPN up or down — so a running
 // session can drop what the change left dead (ANCHORS.md pain point 8: "the tunnel doesn't recover after a network
 // switch"). Node has no event for it, and Electron's is renderer-only, so the interface list is read every few
-// seconds: os.networkInterfaces() is a system call and a few objects, nothing a poll of seconds would notice.
+// seconds (machine-facts.ts networkAddresses): a system call and a few objects, nothing a poll of seconds would notice.
 
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import type { Disposable } from '../disposable.js'
+import { networkAddresses } from './machine-facts.js'
 
 export interface NetworkChange {
   /** The addresses the machine has now, sorted. */
@@ -23,23 +23,6 @@ export interface NetworkWatchOptions {
 }
 
 export const defaultNetworkWatchIntervalMs = 3000
-
-/**
- * Addresses of the interfaces that are up and not loopback, IPv4 and IPv6, sorted, without IPv6 link-local ones
- * (fe80::/10): every interface has one, container engines add and remove interfaces that carry only those with every
- * container, and no connection to a proxy ECS leaves from one.
- */
-export function networkAddresses(interfaces: NodeJS.Dict<NetworkInterfaceInfo[]> = networkInterfaces()): string[] {
-  const found = new Set<string>()
-  for (const infos of Object.values(interfaces)) {
-    for (const info of infos ?? []) {
-      if (info.internal) continue
-      if (info.family === 'IPv6' && /^fe[89ab]/i.test(info.address)) continue
-      found.add(info.address)
-    }
-  }
-  return [...found].sort()
-}
 
 /**
  * Calls onChange whenever the machine's addresses differ from the last look (the first look is the baseline: no

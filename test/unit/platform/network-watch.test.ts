@@ -1,6 +1,7 @@
 import type { NetworkInterfaceInfo } from 'node:os'
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { networkAddresses, watchNetwork, type NetworkChange } from '../../../electron/core/platform/network-watch.js'
+import { networkAddresses } from '../../../electron/core/platform/machine-facts.js'
+import { watchNetwork, type NetworkChange } from '../../../electron/core/platform/network-watch.js'
 
 const info = (address: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo =>
   ({ address, family, internal, netmask: '', mac: '00:00:00:00:00:00', cidr: null, ...(family === 'IPv6' ? { scopeid: 0 } : {}) }) as NetworkInterfaceInfo
