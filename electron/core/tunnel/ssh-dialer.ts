@@ -450,13 +450,14 @@ class SshDialerImpl implements SshDialer {
       for (const waiter of [...this.waiters]) waiter.reject(failure.error)
       return
     }
-    this.logger.warn(`[tunnel] ssh: ${failure.error.message}`)
     this.scheduleRetry(failure.error)
   }
 
+  /** Says what failed and when the next attempt is, and schedules it. */
   private scheduleRetry(error: BridgeError): void {
     const delay = backoffDelay(this.retryIndex, this.backoff, this.random)
     this.retryIndex++
+    this.logger.warn(`[tunnel] ssh: ${error.message} Trying again in ${(delay / 1000).toFixed(1)} s (attempt ${this.retryIndex}).`)
     this.setState({ kind: 'reconnecting', attempt: this.retryIndex, retryInMs: delay, error })
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined
@@ -477,7 +478,6 @@ class SshDialerImpl implements SshDialer {
     live.socket.destroy()
     if (this.isClosed) return
     this.lastError = error
-    this.logger.warn(`[tunnel] ssh: ${error.message}`)
     if (this.clock.now() - live.since >= this.backoff.stableMs) this.retryIndex = 0
     this.scheduleRetry(error)
   }

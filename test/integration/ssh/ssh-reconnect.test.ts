@@ -45,8 +45,9 @@ async function roundTrip(through: SshDialer, text: string): Promise<void> {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('ssh dialer: reconnecting to a real sshd', () => {
-  it('notices sshd being killed, retries with backoff, and reconnects by itself when it is back on the same port', async () => {
-    const { dialer: through, states } = dialer()
+  it('notices sshd being killed, retries with backoff (saying when the next attempt is), and reconnects by itself when it is back on the same port', async () => {
+    const warned: string[] = []
+    const { dialer: through, states } = dialer({ logger: { error() {}, warn: (message: string) => void warned.push(message), info() {}, debug() {} } })
     await roundTrip(through, 'before')
     const open = await through.dial({ name: '127.0.0.1', port: echo.port })
     const lost = new Promise<unknown>((resolve) => open.once('error', resolve))
@@ -59,6 +60,18 @@ describe('ssh dialer: reconnecting to a real sshd', () => {
     expect(through.stats()).toEqual({ connected: false, openChannels: 0, reconnects: 0, warmChannels: 0 })
     const retry = through.state
     expect(retry.kind === 'reconnecting' && retry.error.message).toMatch(/ECONNREFUSED/)
+    // One warning per failure, saying when the next attempt is: the delay the state carries.
+    const retries = states.filter((state) => state.kind === 'reconnecting')
+    expect(warned.slice(0, 3)).toEqual(
+      retries.slice(0, 3).map((state, index) =>
+        expect.stringMatching(
+          new RegExp(
+            `^\\[tunnel\\] ssh: ${index === 0 ? 'The SSH connection to .* was lost' : 'Could not connect to the SSH server'}.* ` +
+              `Trying again in ${(state.retryInMs / 1000).toFixed(1).replace('.', '\\.')} s \\(attempt ${index + 1}\\)\\.$`,
+          ),
+        ),
+      ),
+    )
 
     await sshd.restart()
     await waitUntil(() => through.state.kind === 'connected', 'the dialer to reconnect by itself')
