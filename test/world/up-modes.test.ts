@@ -166,17 +166,21 @@ async function pullFails(): Promise<string> {
   return pull.stderr
 }
 
+const laptopDevice = 'eth0'
+
+/** `ip …` in the laptop's namespace; it must succeed. */
+async function ip(...args: string[]): Promise<void> {
+  const result = await world.exec('laptop', 'ip', args)
+  expect(result.code, `ip ${args.join(' ')}: ${result.stderr}`).toBe(0)
+}
+
 /**
  * The laptop moves to another address on the same network, as after a Wi-Fi switch. Returns the moment of the move
  * and a function that moves it back (the old address back, the new one gone), so the next test finds the world as
  * it was.
  */
 async function moveLaptop(newAddress: string): Promise<{ movedAt: number; moveBack: () => Promise<void> }> {
-  const [oldAddress, device] = [world.addresses.laptop, 'eth0']
-  const ip = async (...args: string[]): Promise<void> => {
-    const result = await world.exec('laptop', 'ip', args)
-    expect(result.code, `ip ${args.join(' ')}: ${result.stderr}`).toBe(0)
-  }
+  const [oldAddress, device] = [world.addresses.laptop, laptopDevice]
   const movedAt = Date.now()
   await ip('addr', 'del', `${oldAddress}/24`, 'dev', device)
   await ip('addr', 'add', `${newAddress}/24`, 'dev', device)
@@ -213,6 +217,44 @@ async function sshFollowsTheLaptop(up: WorldProcess, sshd: { log(): string }): P
     await pullAndCheck('ssh', up)
   } finally {
     await moveBack()
+  }
+}
+
+/**
+ * ssh mode: the laptop is offline (no address at all) until the backoff waits 12 s or more between attempts. When its
+ * address comes back, `up` must connect at once (its next look at the network, within 3 s), not when the backoff
+ * says; a pull then works.
+ */
+async function sshReconnectsWhenTheNetworkReturns(up: WorldProcess, sshd: { log(): string }): Promise<void> {
+  const address = world.addresses.laptop
+  const accepted = (): number => sshd.log().split(`Accepted publickey for root from ${address}`).length - 1
+  const acceptedBefore = accepted()
+  const seen = up.output().length
+  await ip('addr', 'del', `${address}/24`, 'dev', laptopDevice)
+  let restored = false
+  try {
+    // gone seen within 3 s, then attempts after 0.5, 1, 2, 4 and 8 s (±20 %): the 6th waits 16 s (12.8 at least)
+    const longWait = /Trying again in (\d+\.\d) s \(attempt \d+\)\./g
+    const deadline = Date.now() + 45_000
+    let waitSaid: number | undefined
+    while (waitSaid === undefined && Date.now() < deadline) {
+      waitSaid = [...up.output().slice(seen).matchAll(longWait)].map((m) => Number(m[1])).find((seconds) => seconds >= 12)
+      if (waitSaid === undefined) await new Promise((r) => setTimeout(r, 50))
+    }
+    expect(waitSaid, up.output().slice(seen)).toBeDefined()
+    const backoffDueAt = Date.now() - 1_000 + waitSaid! * 1000 // said at most a moment ago
+    const backAt = Date.now()
+    await ip('addr', 'add', `${address}/24`, 'dev', laptopDevice)
+    restored = true
+    while (accepted() === acceptedBefore && Date.now() < backoffDueAt - 1_000) await new Promise((r) => setTimeout(r, 100))
+    const said = up.output().slice(seen)
+    expect(accepted(), said).toBeGreaterThan(acceptedBefore)
+    expect(Date.now() - backAt, said).toBeLessThan(8_000) // a look every 3 s, one SSH handshake, slack for this machine
+    expect(said).toContain(`the network changed (gone: ${address})`)
+    expect(said).toContain(`the network changed (new: ${address})`)
+    await pullAndCheck('ssh', up)
+  } finally {
+    if (!restored) await ip('addr', 'add', `${address}/24`, 'dev', laptopDevice)
   }
 }
 
@@ -341,7 +383,7 @@ describe('acr-bridge up in the VPC world', () => {
     expect(tinyproxy.output()).toMatch(new RegExp(`CONNECT .*${world.names.httpBucket.replace(/\./g, '\\.')}:80`))
   })
 
-  test('ssh mode through real OpenSSH sshd on the ECS (host key checked against a known_hosts the test wrote): push and pull; when the laptop changes address, the SSH connection is made anew at once and the next pull works', async () => {
+  test('ssh mode through real OpenSSH sshd on the ECS (host key checked against a known_hosts the test wrote): push and pull; after an outage it connects as soon as the laptop has its address back, not when the backoff says; when the laptop changes address, the SSH connection is made anew at once; a pull works after each', async () => {
     const ecs = world.addresses.ecsPublic
     const keyDir = mkdtempSync(join(world.tmpDir, 'ssh-'))
     const client = await generateKeyPair(keyDir, 'id_ed25519')
@@ -363,6 +405,7 @@ describe('acr-bridge up in the VPC world', () => {
       })
       expect(up.output()).toMatch(/via ssh root@203\.0\.113\.10:22/)
       await pushAndPull('ssh', up)
+      await sshReconnectsWhenTheNetworkReturns(up, sshd)
       await sshFollowsTheLaptop(up, sshd)
       const stopped = await stopUp(up)
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
