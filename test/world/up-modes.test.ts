@@ -247,10 +247,15 @@ async function sshReconnectsWhenTheNetworkReturns(up: WorldProcess, sshd: { log(
     await ip('addr', 'add', `${address}/24`, 'dev', laptopDevice)
     restored = true
     while (accepted() === acceptedBefore && Date.now() < backoffDueAt - 1_000) await new Promise((r) => setTimeout(r, 100))
+    expect(accepted(), up.output().slice(seen)).toBeGreaterThan(acceptedBefore)
+    expect(Date.now() - backAt, up.output().slice(seen)).toBeLessThan(8_000) // a look every 3 s, one SSH handshake, slack for this machine
+    // (sshd's log is a file; what `up` said comes through a pipe, and may arrive a moment later)
+    const heard = Date.now() + 2_000
+    while (!up.output().slice(seen).includes(`the network changed (new: ${address})`) && Date.now() < heard) await new Promise((r) => setTimeout(r, 50))
     const said = up.output().slice(seen)
-    expect(accepted(), said).toBeGreaterThan(acceptedBefore)
-    expect(Date.now() - backAt, said).toBeLessThan(8_000) // a look every 3 s, one SSH handshake, slack for this machine
     expect(said).toContain(`the network changed (gone: ${address})`)
+    // what the tray and `up` say meanwhile: this computer is offline (not: check the ECS and its security group)
+    expect(said).toMatch(new RegExp(`state: down: .*\\(ENETUNREACH\\)\\. This computer has no route to ${world.addresses.ecsPublic.replace(/\./g, '\\.')}: check that it is online`))
     expect(said).toContain(`the network changed (new: ${address})`)
     await pullAndCheck('ssh', up)
   } finally {

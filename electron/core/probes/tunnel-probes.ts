@@ -10,6 +10,7 @@ import type { TunnelConfig } from '../config/types.js'
 import { BridgeError, errnoCode } from '../errors.js'
 import { isSshDialer } from '../session/create-dialer.js'
 import { formatHostPort } from '../tunnel/listen.js'
+import { noWayOutHint } from '../tunnel/tcp-connect.js'
 import type { DialOptions, Dialer, UpstreamTarget } from '../tunnel/types.js'
 import { fail, pass } from './check-result.js'
 
@@ -148,7 +149,8 @@ export async function probeUpstream(
               `the proxy ECS ${ecs(port)} ${describeTcpError(answer.error, timeoutMs)}`,
               answer.error === 'ECONNREFUSED'
                 ? `Start the SNI relay on the ECS (\`acr-bridge relay\`, goproxy or nginx) on port ${port}, or fix ${field}.`
-                : `Check tunnel.host and ${field}, the ECS security group (allow this machine on ${port}) and this machine's network.`,
+                : noWayOutHint(answer.error, tunnel.host) ??
+                    `Check tunnel.host and ${field}, the ECS security group (allow this machine on ${port}) and this machine's network.`,
               answer.ms,
             )
       }),
@@ -170,7 +172,13 @@ export async function probeUpstream(
     return [
       answer.ok
         ? pass(name, 'upstream', `the proxy ${name} accepts connections`, answer.ms)
-        : fail(name, 'upstream', `the proxy ${name} ${describeTcpError(answer.error, timeoutMs)}`, 'Check tunnel.host and tunnel.port, and that the proxy runs.', answer.ms),
+        : fail(
+            name,
+            'upstream',
+            `the proxy ${name} ${describeTcpError(answer.error, timeoutMs)}`,
+            noWayOutHint(answer.error, tunnel.host) ?? 'Check tunnel.host and tunnel.port, and that the proxy runs.',
+            answer.ms,
+          ),
     ]
   }
   const port = target.ports.includes(443) ? 443 : (target.ports[0] as number)

@@ -16,10 +16,11 @@ import type { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, NextAuthHandler, ParsedKey } from 'ssh2'
 import { Emitter, type Disposable } from '../disposable.js'
-import { BridgeError } from '../errors.js'
+import { BridgeError, errnoCode } from '../errors.js'
 import { nullLogger, type Logger } from '../logger.js'
 import { connectWithDedicatedReads } from './large-reads.js'
 import { ForwardedStream, ssh2OpenWindow, wideWindow, windowControl } from './ssh-channel-stream.js'
+import { noWayOutHint } from './tcp-connect.js'
 import { checkHostKey, hostKeyError, knownKeyTypesFor, readKnownHosts, type KnownHostsEntry } from './known-hosts.js'
 import type { Dialer, DialerPoolStats, DialOptions, UpstreamTarget } from './types.js'
 import { createUpstreamPool, resumeOnFirstDataListener, sumPoolStats, type UpstreamPool } from './upstream-pool.js'
@@ -440,7 +441,7 @@ class SshDialerImpl implements SshDialer {
       error instanceof AttemptFailure
         ? error
         : new AttemptFailure(
-            new BridgeError('UPSTREAM_UNREACHABLE', `Could not connect to the SSH server ${this.where}.`, { cause: error, hint: reachHint(this.options.port) }),
+            new BridgeError('UPSTREAM_UNREACHABLE', `Could not connect to the SSH server ${this.where}.`, { cause: error, hint: this.reachHint(errnoCode(error)) }),
             false,
           )
     this.lastError = failure.error
@@ -472,7 +473,7 @@ class SshDialerImpl implements SshDialer {
     const error = new BridgeError(
       'UPSTREAM_UNREACHABLE',
       `The SSH connection to ${this.where} was lost${reason === undefined ? '' : ` (${reason.message})`}.`,
-      { hint: reachHint(this.options.port), ...(reason === undefined ? {} : { cause: reason }) },
+      { hint: this.reachHint(), ...(reason === undefined ? {} : { cause: reason }) },
     )
     this.dropChannels(live, error)
     live.socket.destroy()
@@ -501,6 +502,14 @@ class SshDialerImpl implements SshDialer {
     entry.closed = true
     live.channels.delete(entry)
     this.openChannelCount--
+  }
+
+  /** What to check when sshd cannot be reached: this machine's way out when the error says so, else the ECS. */
+  private reachHint(code?: string): string {
+    return (
+      noWayOutHint(code, this.options.host) ??
+      `Check that the ECS is running, that sshd listens on port ${this.options.port}, and that its security group lets this computer in.`
+    )
   }
 
   private async shutdown(): Promise<void> {
@@ -725,7 +734,7 @@ class SshDialerImpl implements SshDialer {
         reject(
           new AttemptFailure(
             new BridgeError('UPSTREAM_UNREACHABLE', `Could not connect to the SSH server ${this.where} (${message}).`, {
-              hint: reachHint(this.options.port),
+              hint: this.reachHint(errnoCode(error)),
               cause: error,
             }),
             false,
@@ -872,7 +881,7 @@ class SshDialerImpl implements SshDialer {
     const stage = isReady ? 'after login' : error.level === 'client-timeout' ? 'handshake timed out' : 'handshake failed'
     return new AttemptFailure(
       new BridgeError('UPSTREAM_UNREACHABLE', `The SSH connection to ${this.where} failed (${stage}: ${error.message}).`, {
-        hint: reachHint(this.options.port),
+        hint: this.reachHint(),
         cause: error,
       }),
       false,
@@ -939,7 +948,7 @@ class SshDialerImpl implements SshDialer {
     return new BridgeError(
       'UPSTREAM_UNREACHABLE',
       `No SSH connection to ${this.where} within ${seconds(timeoutMs)}${last === undefined ? '' : `: ${last.message.replace(/\.$/, '')}`}.`,
-      { hint: last?.hint ?? reachHint(this.options.port), details: { timedOut: true }, ...(last === undefined ? {} : { cause: last }) },
+      { hint: last?.hint ?? this.reachHint(), details: { timedOut: true }, ...(last === undefined ? {} : { cause: last }) },
     )
   }
 }
@@ -977,9 +986,6 @@ function openFailure(error: SshError, target: UpstreamTarget): BridgeError {
   })
 }
 
-function reachHint(port: number): string {
-  return `Check that the ECS is running, that sshd listens on port ${port}, and that its security group lets this computer in.`
-}
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`

@@ -74,7 +74,7 @@ export function connectTcp(options: TcpConnectOptions): Promise<Socket | TLSSock
       secure.on('error', onerror)
       secure.once('close', onclose)
     }
-    const onerror = (error: Error): void => fail(mapConnectError(error, where, options.role, options.field, socket !== raw))
+    const onerror = (error: Error): void => fail(mapConnectError(error, options.host, where, options.role, options.field, socket !== raw))
     const onclose = (): void =>
       fail(new BridgeError('UPSTREAM_UNREACHABLE', `The ${options.role} ${where} closed the connection while it was being set up.`, {
         hint: `Check that the ${options.role} at ${where} is running and accepts connections from this machine.`,
@@ -100,7 +100,27 @@ export function abortError(): Error {
   return error
 }
 
-function mapConnectError(error: Error, where: string, role: string, field: string, isTls: boolean): BridgeError {
+/**
+ * The hint for a connect error that says the way out of this machine is missing, not the peer: no route or no network
+ * (a laptop offline, a VPN down), no answer on the local network, or a name that does not resolve. Undefined for
+ * other errors, whose hint is about the peer.
+ */
+export function noWayOutHint(code: string | undefined, host: string): string | undefined {
+  switch (code) {
+    case 'ENETUNREACH':
+    case 'ENETDOWN':
+      return `This computer has no route to ${host}: check that it is online (Wi-Fi, cable, VPN).`
+    case 'EHOSTUNREACH':
+      return `Nothing on the way answers for ${host}: check that this computer is online (Wi-Fi, cable, VPN) and that the ECS is running.`
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `${host} does not resolve: check the name in tunnel.host, and that this computer is online.`
+    default:
+      return undefined
+  }
+}
+
+function mapConnectError(error: Error, host: string, where: string, role: string, field: string, isTls: boolean): BridgeError {
   const code = errnoCode(error) ?? ''
   if (code === 'ECONNREFUSED') {
     return new BridgeError('UPSTREAM_REFUSED', `The ${role} ${where} refused the connection.`, {
@@ -115,7 +135,7 @@ function mapConnectError(error: Error, where: string, role: string, field: strin
     })
   }
   return new BridgeError('UPSTREAM_UNREACHABLE', `The ${role} ${where} is unreachable (${code || error.message}).`, {
-    hint: `Check ${field}, the ECS security group and this machine's network.`,
+    hint: noWayOutHint(code, host) ?? `Check ${field}, the ECS security group and this machine's network.`,
     cause: error,
   })
 }
