@@ -49,7 +49,7 @@ export function createStateNotifier(options: {
 }
 
 function failingBody(state: SessionState): string {
-  if (state.failing.length === 0) return 'Some checks fail; open the window for details.'
+  if (state.failing.length === 0) return state.error?.message ?? 'Some checks fail; open the window for details.'
   const first = state.failing[0]
   const more = state.failing.length > 1 ? ` (and ${state.failing.length - 1} more)` : ''
   return `${first?.name}: ${first?.reason}${more}`

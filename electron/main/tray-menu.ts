@@ -46,7 +46,9 @@ export function trayStateLine(state: SessionState): string {
     case 'healthy':
       return 'ACR Bridge: Healthy'
     case 'degraded':
-      return `ACR Bridge: Degraded (${plural(state.failing.length, 'name')} failing)`
+      return state.failing.length === 0 && state.error !== undefined
+        ? `ACR Bridge: Degraded (${state.error.message})`
+        : `ACR Bridge: Degraded (${plural(state.failing.length, 'name')} failing)`
     case 'down':
       return state.error === undefined ? 'ACR Bridge: Down' : `ACR Bridge: Down (${state.error.message})`
   }

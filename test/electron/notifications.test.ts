@@ -65,6 +65,12 @@ describe('state notifications', () => {
       title: 'ACR Bridge is down',
       body: 'The ECS does not answer.',
     })
+    expect(notificationFor('healthy', stateOf('degraded', [{ name: 'a.aliyuncs.com', reason: 'no answer' }]))?.body).toBe('a.aliyuncs.com: no answer')
+    // degraded with no failing name: the SSH connection reconnecting, and why
+    expect(notificationFor('healthy', stateOf('degraded', [], { code: 'UPSTREAM_UNREACHABLE', message: 'The SSH connection was lost.' }))).toEqual({
+      title: 'ACR Bridge degraded',
+      body: 'The SSH connection was lost.',
+    })
     expect(notificationFor('healthy', stateOf('off'))).toBeUndefined()
     expect(notificationFor('healthy', stateOf('off', [], { code: 'X', message: 'Stopped: port taken.' }))?.body).toBe('Stopped: port taken.')
   })

@@ -136,6 +136,12 @@ describe('trayTooltip', () => {
     expect(text).toMatch(/^ACR Bridge: Degraded\nFailing: registry-vpc\.cn-region-0\.aliyuncs\.com.* and \d+ more$/s)
   })
 
+  test('degraded with no failing name (the SSH connection reconnecting) says why, in the menu and the tooltip', () => {
+    const reconnecting = stateOf('degraded', [], { code: 'UPSTREAM_UNREACHABLE', message: 'The SSH connection to 203.0.113.10:22 was lost.' })
+    expect(item(buildTrayMenu(reconnecting, regions, options()), 'state').label).toBe('ACR Bridge: Degraded (The SSH connection to 203.0.113.10:22 was lost.)')
+    expect(trayTooltip(reconnecting)).toBe('ACR Bridge: Degraded: The SSH connection to 203.0.113.10:22 was lost.')
+  })
+
   test('off after a failure says why', () => {
     expect(trayTooltip(stateOf('off', [], { code: 'PORT_IN_USE', message: 'Port 443 is in use' }))).toBe('ACR Bridge: Off: Port 443 is in use')
   })

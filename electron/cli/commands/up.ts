@@ -111,22 +111,24 @@ export function listeningLines(strategy: ListenStrategy, bound: TunnelAddresses)
   return lines
 }
 
-/** `state: healthy`, `state: degraded (name: reason; …)`, `state: down: message hint`. */
+/**
+ * `state: healthy`, `state: degraded (name: reason; …)`, `state: degraded: message hint` (ssh mode, the SSH
+ * connection reconnecting), `state: down: message hint`.
+ */
 export function stateLine(state: SessionState): string {
+  const error = state.error
+  const why = error === undefined ? '' : `: ${error.message}${error.hint === undefined ? '' : ` ${error.hint}`}`
   switch (state.kind) {
     case 'healthy':
     case 'starting':
     case 'off':
-      return `state: ${state.kind}${state.error === undefined ? '' : `: ${state.error.message}`}`
+      return `state: ${state.kind}${error === undefined ? '' : `: ${error.message}`}`
     case 'degraded': {
       const failing = state.failing.map((f) => `${f.name}: ${f.reason}`).join('; ')
-      return `state: degraded${failing === '' ? '' : ` (${failing})`}`
+      return `state: degraded${failing === '' ? '' : ` (${failing})`}${why}`
     }
-    case 'down': {
-      const error = state.error
-      const detail = error === undefined ? '' : `: ${error.message}${error.hint === undefined ? '' : ` ${error.hint}`}`
-      return `state: down${detail}`
-    }
+    case 'down':
+      return `state: down${why}`
   }
 }
 

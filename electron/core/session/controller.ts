@@ -250,6 +250,8 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
           break
         case 'reconnecting':
           upstream = 'reconnecting'
+          // degraded, and why: the tray, the window and `up` say what the SSH connection is waiting on
+          if (tunnelKind === 'running') tunnelError = serializeError(ssh.error)
           break
         case 'failed':
           upstream = 'failed'

@@ -481,9 +481,10 @@ describe('ssh mode: the shared connection feeds the state', () => {
     expect(controller.state.kind).toBe('healthy')
     expect(controller.routes()[0]).toMatchObject({ mode: 'ssh', upstream: 'root@203.0.113.10:22' })
 
-    const lost = new BridgeError('UPSTREAM_UNREACHABLE', 'The SSH connection was lost.')
+    const lost = new BridgeError('UPSTREAM_UNREACHABLE', 'The SSH connection was lost.', { hint: 'Check that this computer is online.' })
     ssh().setState({ kind: 'reconnecting', attempt: 1, retryInMs: 500, error: lost })
-    expect(controller.state.kind).toBe('degraded')
+    // degraded, and why: the error the SSH connection waits on
+    expect(controller.state).toMatchObject({ kind: 'degraded', failing: [], error: { code: 'UPSTREAM_UNREACHABLE', message: 'The SSH connection was lost.', hint: 'Check that this computer is online.' } })
     const changed = new BridgeError('SSH_HOST_KEY_MISMATCH', 'The host key changed.', { hint: 'Check the ECS.' })
     ssh().setState({ kind: 'failed', error: changed })
     expect(controller.state).toMatchObject({ kind: 'down', error: { code: 'SSH_HOST_KEY_MISMATCH', message: 'The host key changed.', hint: 'Check the ECS.' } })
