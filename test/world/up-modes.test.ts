@@ -254,7 +254,9 @@ async function sshReconnectsWhenTheNetworkReturns(up: WorldProcess, sshd: { log(
     while (!up.output().slice(seen).includes(`the network changed (new: ${address})`) && Date.now() < heard) await new Promise((r) => setTimeout(r, 50))
     const said = up.output().slice(seen)
     expect(said).toContain(`the network changed (gone: ${address})`)
-    // what the tray and `up` say meanwhile: this computer is offline (not: check the ECS and its security group)
+    // what the tray and `up` say meanwhile: degraded, and why; then down: this computer is offline (not: check the ECS
+    // and its security group)
+    expect(said).toContain(`state: degraded: The SSH connection to ${world.addresses.ecsPublic}:22 was lost (this machine no longer has the address ${address} the SSH connection left from).`)
     expect(said).toMatch(new RegExp(`state: down: .*\\(ENETUNREACH\\)\\. This computer has no route to ${world.addresses.ecsPublic.replace(/\./g, '\\.')}: check that it is online`))
     expect(said).toContain(`the network changed (new: ${address})`)
     await pullAndCheck('ssh', up)
