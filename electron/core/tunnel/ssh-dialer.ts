@@ -5,7 +5,8 @@
 //   changed keys are final failures with the offered key's fingerprint (a UI can offer trustHostKey, then connect()).
 // - Auth: private key (+ passphrase), agent, password (also answered to keyboard-interactive), in that order.
 // - TCP_NODELAY on our socket, and one non-pty `exec('true')` after 'ready' so sshd sets it on its side too
-//   (PERF-NOTES.md trap 1: otherwise sshd holds small replies ~40 ms). Refused or failing: carry on quietly.
+//   (PERF-NOTES.md trap 1: otherwise sshd holds small replies ~40 ms); the connection waits for sshd to take the
+//   request, not for the command (a slow login shell on the ECS). Refused or failing: carry on quietly.
 // - Keepalive; reconnect with exponential backoff and jitter after a loss or a transient failure; backoff resets after
 //   a connection that stayed up for backoff.stableMs. Host-key and auth failures do not retry (state 'failed') until
 //   connect() is called again. Dials wait for the connection up to their timeout, then fail UPSTREAM_UNREACHABLE.
@@ -904,26 +905,38 @@ class SshDialerImpl implements SshDialer {
     })
   }
 
-  /** PERF-NOTES.md trap 1: a non-pty exec makes sshd set TCP_NODELAY for the whole connection. Never fails. */
+  /**
+   * PERF-NOTES.md trap 1: a non-pty exec makes sshd set TCP_NODELAY for the whole connection. sshd does that when it
+   * takes the request, before it answers it, so this resolves on the answer: the command itself runs through the
+   * account's login shell, which may take seconds (bash reads .bashrc when sshd starts it: conda, nvm, pyenv), and
+   * the connection does not wait for it. The channel closes by itself when the command is done, or is closed after
+   * noDelayExecTimeoutMs. Never fails: a refusal leaves Nagle on at sshd, and the connection works.
+   */
   private runNoDelayExec(client: ssh2.Client): Promise<void> {
     return new Promise<void>((resolve) => {
-      let done = false
-      let channel: ClientChannel | undefined
-      const finish = (problem?: string): void => {
-        if (done) return
-        done = true
-        this.clock.clearTimeout(timer)
+      let answered = false
+      const answer = (problem?: string): void => {
+        if (answered) return
+        answered = true
         if (problem !== undefined) this.logger.debug(`[tunnel] ssh: exec('true') after login: ${problem} (continuing)`)
         resolve()
       }
+      let channel: ClientChannel | undefined
       const timer = this.clock.setTimeout(() => {
-        channel?.close()
-        finish('no answer')
+        if (channel !== undefined) {
+          this.logger.debug(`[tunnel] ssh: exec('true') after login still runs after ${seconds(noDelayExecTimeoutMs)}: closed`)
+          channel.close()
+        }
+        answer('no answer')
       }, noDelayExecTimeoutMs)
       try {
         client.exec('true', (error, opened) => {
-          if (error !== undefined && error !== null) return finish(`refused: ${error.message}`)
-          if (done) {
+          if (error !== undefined && error !== null) {
+            this.clock.clearTimeout(timer)
+            answer(`refused: ${error.message}`)
+            return
+          }
+          if (answered) {
             opened.close()
             return
           }
@@ -931,10 +944,15 @@ class SshDialerImpl implements SshDialer {
           opened.on('error', () => {})
           opened.stderr.resume()
           opened.resume()
-          opened.once('close', (code: unknown) => finish(code === 0 ? undefined : `exit status ${String(code)}`))
+          opened.once('close', (code: unknown) => {
+            this.clock.clearTimeout(timer)
+            if (typeof code === 'number' && code !== 0) this.logger.debug(`[tunnel] ssh: exec('true') after login: exit status ${code}`)
+          })
+          answer()
         })
       } catch (error) {
-        finish(`not possible: ${(error as Error).message}`)
+        this.clock.clearTimeout(timer)
+        answer(`not possible: ${(error as Error).message}`)
       }
     })
   }
