@@ -411,8 +411,23 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     void controller.runDiagnostics().catch((error: unknown) => logger.warn('[session] the checks after a network change failed', error))
   }
 
+  /**
+   * Connect while a session runs, as the tray's and the window's Reconnect do when the state is down: nothing is bound
+   * or written again (no prompt). The warm upstream connections are dropped and every hop is checked again now; in
+   * ssh mode that check connects anew (a retry waiting for its backoff runs at once; after a final failure, such as
+   * a changed host key trusted since, it starts over).
+   */
+  async function reconnectUpstream(current: Session): Promise<void> {
+    logger.info('[session] reconnect: the session runs; dropping warm upstream connections and checking every hop again')
+    current.dialer.coolDown?.()
+    await controller.runDiagnostics()
+  }
+
   async function connectNow(options: ConnectOptions = {}): Promise<void> {
-    if (session !== undefined) return
+    if (session !== undefined) {
+      await reconnectUpstream(session)
+      return
+    }
     tunnelKind = 'starting'
     tunnelError = undefined
     upstream = undefined

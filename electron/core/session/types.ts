@@ -32,7 +32,10 @@ export interface SessionController {
   /** Validates (BridgeError INVALID_CONFIG) and persists; a running session picks up the new name set. */
   setConfig(config: Config): Promise<void>
   previewHosts(config?: Config): Promise<HostsPreview>
-  /** Start the tunnel, apply the hosts block (one elevation at most), start probing. */
+  /**
+   * Start the tunnel, apply the hosts block (one elevation at most), start probing. While a session runs: reconnect
+   * its upstream and check every hop again (nothing bound or written, no prompt).
+   */
   connect(options?: ConnectOptions): Promise<void>
   /** Stop accepting, drain, revert the hosts block (one elevation at most). */
   disconnect(): Promise<void>

@@ -461,6 +461,25 @@ describe('with a health monitor', () => {
     expect(controller.state.kind).toBe('off')
   })
 
+  it('connect while a session runs and is down (Reconnect): drops the warm connections and checks every hop again, and binds and writes nothing again', async () => {
+    const monitors = fakeMonitors(journal)
+    const controller = controllerWith({ createHealthMonitor: monitors.create })
+    await controller.connect()
+    const monitor = monitors.created[0]!
+    monitor.emit([failing(registry, 'upstream', 'the ECS does not answer'), ok(auth), ok(bucket, 'oss')])
+    expect(controller.state.kind).toBe('down')
+    const hostsBefore = await fs.readFile(hostsPath, 'utf8')
+    const eventsBefore = journal.events.length
+
+    monitor.nextRun = [ok(registry), ok(auth), ok(bucket, 'oss')]
+    await controller.connect()
+    expect(journal.events.slice(eventsBefore)).toEqual(['dialer.coolDown'])
+    expect(controller.state.kind).toBe('healthy')
+    expect(tunnels.started).toHaveLength(1)
+    expect(monitors.created).toHaveLength(1)
+    expect(await fs.readFile(hostsPath, 'utf8')).toBe(hostsBefore)
+  })
+
   it('runDiagnostics while off probes through a dialer of its own and closes it', async () => {
     const monitors = fakeMonitors(journal)
     const controller = controllerWith({ createHealthMonitor: monitors.create })
