@@ -311,6 +311,23 @@ async function downloadCutWhenTheLaptopMoves(up: WorldProcess): Promise<void> {
   }
 }
 
+/**
+ * The proxy on the ECS dies while `up` says healthy. The first pull that fails through the tunnel must turn the state
+ * down within seconds (a failed dial checks every hop again), not at the next periodic check, up to 30 s later.
+ */
+async function downWhenAPullFailsThroughADeadProxy(up: WorldProcess, proxy: WorldProcess): Promise<void> {
+  const states = [...up.output().matchAll(/^state: (\w+)/gm)].map((m) => m[1])
+  expect(states.at(-1), up.output()).toBe('healthy')
+  await proxy.stop()
+  const seen = up.output().length
+  await pullFails()
+  const failedAt = Date.now()
+  const said = (): string => up.output().slice(seen)
+  while (!said().includes('state: down') && Date.now() < failedAt + 10_000) await new Promise((r) => setTimeout(r, 100))
+  expect(said()).toContain('[session] a client connection could not reach its upstream: checking every hop again')
+  expect(said()).toMatch(new RegExp(`state: down: ${world.addresses.ecsPublic.replace(/\./g, '\\.')}:3128: `))
+}
+
 describe('acr-bridge up in the VPC world', () => {
   test('without up, the laptop cannot pull: the names do not resolve', async () => {
     expect(await pullFails()).toMatch(new RegExp(`lookup ${world.names.registry.replace(/\./g, '\\.')}`))
@@ -349,7 +366,7 @@ describe('acr-bridge up in the VPC world', () => {
     expect(await pullFails()).toMatch(/lookup registry-vpc/)
   })
 
-  test('connect mode through real tinyproxy with Basic auth (password from the environment): push, pull, port-80 path', async () => {
+  test('connect mode through real tinyproxy with Basic auth (password from the environment): push, pull, port-80 path; when the proxy dies, the first failed pull turns the state down within seconds', async () => {
     const ecs = world.addresses.ecsPublic
     const conf = join(world.tmpDir, 'tinyproxy.conf')
     writeFileSync(
@@ -378,6 +395,7 @@ describe('acr-bridge up in the VPC world', () => {
       expect(up.output()).not.toContain(proxyPassword)
       await pushAndPull('connect', up)
       await pullOverHttpRedirect('connect', up)
+      await downWhenAPullFailsThroughADeadProxy(up, tinyproxy)
       const stopped = await stopUp(up)
       expect(stopped.upMiB).toBeGreaterThanOrEqual(30)
       expect(stopped.downMiB).toBeGreaterThanOrEqual(60)

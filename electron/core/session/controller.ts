@@ -134,6 +134,8 @@ const reconnectAfterSleepMs = 10_000
  */
 const followBindAttempts = 5
 const followBindRetryMs = 1_000
+/** A failed upstream dial while healthy checks every hop again, at most once this often. */
+const recheckAfterDialFailureMs = 5_000
 
 export function createSessionController(deps: SessionControllerDeps): LocalSessionController {
   const logger = deps.logger ?? nullLogger
@@ -358,11 +360,26 @@ export function createSessionController(deps: SessionControllerDeps): LocalSessi
     monitor.start()
   }
 
+  /**
+   * Follows the tunnel's counters. A client connection whose upstream dial failed while the state says healthy
+   * checks every hop again at once (at most once per recheckAfterDialFailureMs), so the tray turns when the pulls
+   * start failing, not at the next periodic check up to 30 s later.
+   */
   function watchTraffic(tunnel: Tunnel): Disposable {
-    traffic = tunnel.stats().names
+    const initial = tunnel.stats()
+    traffic = initial.names
+    let dialFailures = initial.dialFailures
+    let lastRecheck = Number.NEGATIVE_INFINITY
     return tunnel.onDidChangeStats((stats) => {
       traffic = stats.names
       update()
+      const failedNow = stats.dialFailures > dialFailures
+      dialFailures = stats.dialFailures
+      const at = now().getTime()
+      if (!failedNow || state.kind !== 'healthy' || at - lastRecheck < recheckAfterDialFailureMs) return
+      lastRecheck = at
+      logger.info('[session] a client connection could not reach its upstream: checking every hop again')
+      void controller.runDiagnostics().catch((error: unknown) => logger.warn('[session] the checks after a failed dial failed', error))
     })
   }
 

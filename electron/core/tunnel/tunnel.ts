@@ -75,6 +75,8 @@ export interface TunnelStats {
   /** One row per name of the active set (in its order), then names that had traffic and left the set. */
   readonly names: readonly NameTraffic[]
   readonly refused: Readonly<Record<RefusalReason, number>>
+  /** Client connections whose upstream dial failed (the ECS, the proxy or the SSH connection did not get them through). */
+  readonly dialFailures: number
   /** The dialer's warm pool (sni, connect modes): hits, misses, connections held ready. */
   readonly pool?: DialerPoolStats
 }
@@ -141,6 +143,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
   let order = options.names.map((entry) => entry.name.toLowerCase())
   const counters = new Map<string, Counters>()
   const refused = Object.fromEntries(refusalReasons.map((reason) => [reason, 0])) as Record<RefusalReason, number>
+  let dialFailures = 0
   const connections = new Set<Connection>()
   const statsEmitter = new Emitter<TunnelStats>()
   let closing = false
@@ -166,7 +169,7 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       names.push({ name, open: c.open, total: c.total, bytesUp: c.bytesUp, bytesDown: c.bytesDown, errors: c.errors })
     }
     const pool = dialer.poolStats?.()
-    return { open: connections.size, names, refused: { ...refused }, ...(pool === undefined ? {} : { pool }) }
+    return { open: connections.size, names, refused: { ...refused }, dialFailures, ...(pool === undefined ? {} : { pool }) }
   }
 
   const changed = (): void => {
@@ -237,6 +240,8 @@ export async function startTunnel(options: StartTunnelOptions): Promise<Tunnel> 
       upstream = await dialer.dial(target, { signal: abort.signal, timeoutMs: dialTimeoutMs, pooled: true })
     } catch (error) {
       conn.socket.off('close', onEarlyClose)
+      // (before done(): the stats it announces count this failure)
+      if (!abort.signal.aborted && !closing) dialFailures += 1
       done(error instanceof Error ? error : new Error(String(error)))
       if (!abort.signal.aborted && !closing) {
         const message = error instanceof Error ? error.message : String(error)

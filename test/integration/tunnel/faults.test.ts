@@ -98,16 +98,20 @@ describe('tunnel faults', () => {
       expect(cut.data.length).toBeGreaterThanOrEqual(1024 * 1024)
       expect(cut.data.length).toBeLessThan(size)
       await eventually(() => tunnel.stats().open === 0, 'the tunnel to drop both legs')
+      // a connection cut mid-transfer is an error, not a failed dial
+      expect(tunnel.stats().dialFailures).toBe(0)
 
-      // While the ECS is down: the client is dropped, an error is counted.
+      // While the ECS is down: the client is dropped, an error is counted, and so is the failed dial.
       const down = await tlsExchange({ port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: 'ECHO\nx' })
       expect(down.fingerprint256).toBeUndefined()
       expect(tunnel.stats().names[0]!.errors).toBeGreaterThanOrEqual(1)
+      await eventually(() => tunnel.stats().dialFailures === 1, 'the failed dial to be counted')
 
       ecs = await startEcs()
       const again = await tlsExchange({ port: tunnel.addresses.port, servername: registry, ca: certs.caPem, payload: 'ECHO\nback again', until: 10 })
       expect(again.fingerprint256).toBe(certs.fingerprint256)
       expect(again.data.toString()).toBe('back again')
+      expect(tunnel.stats().dialFailures).toBe(1)
     } finally {
       await local.run()
     }

@@ -480,6 +480,43 @@ describe('with a health monitor', () => {
     expect(await fs.readFile(hostsPath, 'utf8')).toBe(hostsBefore)
   })
 
+  it('a failed upstream dial while healthy checks every hop again at once, at most once per 5 s; other traffic does not', async () => {
+    const monitors = fakeMonitors(journal)
+    let clock = Date.parse('2026-01-02T03:04:05Z')
+    const controller = controllerWith({ createHealthMonitor: monitors.create, now: () => new Date(clock) })
+    await controller.connect()
+    const monitor = monitors.created[0]!
+    const allOk = [ok(registry), ok(auth), ok(bucket, 'oss')]
+    monitor.emit(allOk)
+    expect(controller.state.kind).toBe('healthy')
+    let runs = 0
+    const runNow = monitor.runNow.bind(monitor)
+    monitor.runNow = async () => {
+      runs += 1
+      return runNow()
+    }
+    monitor.nextRun = allOk
+    const tunnel = tunnels.started[0]!
+    const traffic = (errors: number) => [{ name: registry, open: 0, total: 5, bytesUp: 10, bytesDown: 2000, errors }]
+
+    tunnel.fireStats({ names: traffic(1), dialFailures: 0 }) // an error that is not a failed dial (a client that reset)
+    expect(runs).toBe(0)
+    tunnel.fireStats({ names: traffic(2), dialFailures: 1 })
+    expect(runs).toBe(1)
+    clock += 4_000
+    tunnel.fireStats({ names: traffic(3), dialFailures: 2 })
+    expect(runs).toBe(1)
+    clock += 1_000
+    monitor.nextRun = [failing(registry, 'upstream', 'the ECS does not answer'), ok(auth), ok(bucket, 'oss')]
+    tunnel.fireStats({ names: traffic(4), dialFailures: 3 })
+    expect(runs).toBe(2)
+    await vi.waitFor(() => expect(controller.state.kind).toBe('down'))
+    // not healthy any more: the monitor checks sooner by itself
+    clock += 10_000
+    tunnel.fireStats({ names: traffic(5), dialFailures: 4 })
+    expect(runs).toBe(2)
+  })
+
   it('runDiagnostics while off probes through a dialer of its own and closes it', async () => {
     const monitors = fakeMonitors(journal)
     const controller = controllerWith({ createHealthMonitor: monitors.create })

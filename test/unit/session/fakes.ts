@@ -120,6 +120,7 @@ export function fakeTunnels(journal: Journal): {
         open: 0,
         names: tunnel.names.map((e) => ({ name: e.name, open: 0, total: 0, bytesUp: 0, bytesDown: 0, errors: 0 })),
         refused: Object.fromEntries(refusalReasons.map((reason) => [reason, 0])) as Record<RefusalReason, number>,
+        dialFailures: 0,
       })
       let last: TunnelStats | undefined
       const tunnel: FakeTunnel = {
